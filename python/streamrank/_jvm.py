@@ -1,0 +1,210 @@
+"""JVM bootstrap: start (or join) the JVM once per process and load the streamrank core jar.
+
+Importing this module does not start the JVM; the first object that needs Java calls
+:func:`start`. Configuration comes from environment variables (see ``streamrank.config``).
+
+A JVM does not survive ``os.fork()``: the child inherits a copy of its memory but none of its
+threads. A child forked *after* the JVM started marks itself unusable (``STATE.forked``) and
+every streamrank call there raises a clear ``RuntimeError``; a child forked *before* starts its
+own JVM on first use as usual.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import threading
+from pathlib import Path
+
+import jpype
+
+from . import config
+
+JAR_NAME = "streamrank-core.jar"
+_CORE_VERSION = "0.1.0"  # must equal io.streamrank.Version.VERSION in the jar
+
+
+class _State:
+    """What this process knows about the JVM. Mutated only under ``_lock`` (or in the
+    single-threaded at-fork child hook)."""
+
+    __slots__ = ("started", "owner_pid", "forked", "loader", "classes", "jar")
+
+    def __init__(self) -> None:
+        self.started = False      # the core jar is loaded and usable in this process
+        self.owner_pid = 0        # pid of the process that started/joined the JVM
+        self.forked = False       # True in a child forked after the JVM started
+        self.loader = None        # java.lang.ClassLoader holding our jar, or None (system)
+        self.classes: dict = {}   # class name -> JClass, cached (JClass lookup costs ~us)
+        self.jar: Path | None = None
+
+
+STATE = _State()
+_lock = threading.RLock()
+
+FORK_MESSAGE = (
+    "streamrank: this process was forked (os.fork) after the JVM started in process {pid}; "
+    "a JVM does not survive fork, so streamrank objects cannot be used here. Create "
+    "EventStreamProcessor / Leaderboard objects after the fork: with gunicorn, disable "
+    "preload_app or create them in a post_fork hook or lazily on first use "
+    "(streamrank.django does this for you)."
+)
+
+
+def _after_fork_in_child() -> None:
+    if STATE.started:
+        STATE.forked = True
+        # JPype's own atexit handler would try to shut down a JVM whose threads do not exist
+        # in this process, which can hang the child's exit. Skip it here.
+        try:
+            import jpype.config as _jcfg
+            _jcfg.onexit = False
+        except Exception:  # pragma: no cover - defensive, jpype internals
+            pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def check_usable() -> None:
+    """Raise ``RuntimeError`` if this is a child forked after the JVM started."""
+    if STATE.forked:
+        raise RuntimeError(FORK_MESSAGE.format(pid=STATE.owner_pid))
+
+
+def jar_path() -> Path:
+    """Where the core jar is: ``STREAMRANK_JAR`` if set, else next to this package."""
+    override = os.environ.get("STREAMRANK_JAR")
+    path = Path(override) if override else Path(__file__).resolve().parent / "jars" / JAR_NAME
+    if not path.is_file():
+        raise RuntimeError(
+            f"streamrank: the core jar is missing at {path}. Build it with ./build.sh (or "
+            "`pip install .`, which runs Maven), or point STREAMRANK_JAR at a streamrank-core.jar."
+        )
+    return path
+
+
+_LIBJVM_GLOBS = ("lib/server/libjvm.so", "lib/*/server/libjvm.so", "jre/lib/*/server/libjvm.so",
+                 "lib/server/libjvm.dylib", "bin/server/jvm.dll")
+
+
+def _jvm_path() -> str:
+    """libjvm of STREAMRANK_JAVA_HOME or JAVA_HOME when set, else JPype's own search."""
+    java_home = os.environ.get("STREAMRANK_JAVA_HOME") or os.environ.get("JAVA_HOME")
+    if java_home:
+        home = Path(java_home)
+        for pattern in _LIBJVM_GLOBS:
+            for candidate in sorted(home.glob(pattern)):
+                return str(candidate)
+        raise RuntimeError(
+            f"streamrank needs a Java runtime 17 or newer and found none under {java_home!r} "
+            "(no lib/server/libjvm). Point STREAMRANK_JAVA_HOME (or JAVA_HOME) at a Java 17+ "
+            "installation, or install one (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)."
+        )
+    try:
+        return jpype.getDefaultJVMPath()
+    except jpype.JVMNotFoundException as exc:
+        raise RuntimeError(
+            "streamrank needs a Java runtime 17 or newer and found none. Install one "
+            "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless) or set STREAMRANK_JAVA_HOME "
+            "(or JAVA_HOME) to its folder."
+        ) from exc
+
+
+def jvm_options() -> list[str]:
+    opts = []
+    heap = os.environ.get("STREAMRANK_JVM_HEAP")
+    if heap:
+        opts.append(f"-Xmx{heap}")
+    opts.extend(shlex.split(os.environ.get("STREAMRANK_JVM_OPTS", "")))
+    return opts
+
+
+def start() -> None:
+    """Start the JVM with the core jar on its class path, or join one already running."""
+    if STATE.started:
+        check_usable()
+        return
+    with _lock:
+        if STATE.started:
+            check_usable()
+            return
+        jar = jar_path()
+        if not jpype.isJVMStarted():
+            jpype.startJVM(
+                _jvm_path(),
+                *jvm_options(),
+                classpath=[str(jar)],
+                convertStrings=False,
+                # Ctrl-C stays Python's: the Java side must not install its own SIGINT handler.
+                interrupt=False,
+            )
+        STATE.loader = _loader_for(jar)
+        STATE.jar = jar
+        STATE.owner_pid = os.getpid()
+        STATE.started = True
+        try:
+            found = str(jclass("io.streamrank.Version").get())
+        except BaseException:
+            STATE.started = False
+            raise
+        if found != _CORE_VERSION:
+            STATE.started = False
+            raise RuntimeError(
+                f"streamrank: the core jar at {jar} is version {found}, this package needs "
+                f"{_CORE_VERSION}; rebuild it (./build.sh or pip install .)."
+            )
+
+
+def _loader_for(jar: Path):
+    """Our classes' loader: the system one when the jar is on the class path (we started the
+    JVM), else a URLClassLoader over the jar (another library started the JVM first)."""
+    try:
+        jpype.JClass("io.streamrank.Version")
+        return None
+    except Exception:
+        pass
+    URLClassLoader = jpype.JClass("java.net.URLClassLoader")
+    URL = jpype.JClass("java.net.URL")
+    Thread = jpype.JClass("java.lang.Thread")
+    urls = jpype.JArray(URL)([jpype.JClass("java.io.File")(str(jar)).toURI().toURL()])
+    return URLClassLoader(urls, Thread.currentThread().getContextClassLoader())
+
+
+def jclass(name: str):
+    """The JClass for a core class, loaded through the right loader and cached."""
+    if STATE.forked:
+        check_usable()
+    cls = STATE.classes.get(name)
+    if cls is not None:
+        return cls
+    if not STATE.started:
+        start()
+    try:
+        if STATE.loader is None:
+            cls = jpype.JClass(name)
+        else:
+            cls = jpype.JClass(name, loader=STATE.loader)
+    except Exception as exc:
+        msg = str(exc)
+        if "UnsupportedClassVersionError" in msg or "class file version" in msg:
+            raise RuntimeError(
+                "streamrank needs a Java runtime 17 or newer; the running JVM is older. Set "
+                "STREAMRANK_JAVA_HOME (or JAVA_HOME) to a Java 17+ installation."
+            ) from None
+        raise RuntimeError(f"streamrank: cannot load {name} from {STATE.jar}: {msg}") from None
+    STATE.classes[name] = cls
+    return cls
+
+
+def java_version() -> str:
+    start()
+    return str(jpype.JClass("java.lang.System").getProperty("java.version"))
+
+
+def is_started() -> bool:
+    """True once this process has started (or joined) the JVM. Never starts it."""
+    return STATE.started
+
+
+__all__ = ["start", "jclass", "check_usable", "jar_path", "jvm_options", "is_started", "STATE", "config"]
