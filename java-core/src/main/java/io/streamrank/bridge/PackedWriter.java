@@ -84,61 +84,92 @@ public final class PackedWriter {
         return putStrings(strings.toArray(new String[0]), 0, strings.size());
     }
 
-    /** A strings section: count, encoding, separator (or -1 and lengths), byte length, text. */
+    /**
+     * A strings section: count, encoding, separator (or -1 and lengths), byte length, text.
+     *
+     * <p>Bulk work, no per-character method calls: every string is copied with
+     * {@link String#getChars} (an intrinsic) into one {@code char[]} with a one-unit gap between
+     * strings; one pass over that array ORs the code units together (Latin-1 iff the result is
+     * below 0x100) and notes which ASCII control characters occur (the preferred separators);
+     * then the gaps get the separator and the text is narrowed to bytes, or copied as UTF-16LE.
+     */
     public PackedWriter putStrings(String[] strings, int from, int count) {
-        boolean latin1 = true;
         long chars = 0;
         for (int i = from; i < from + count; i++) {
+            chars += strings[i].length();
+        }
+        int gaps = count > 1 ? count - 1 : 0;
+        char[] text = new char[Math.toIntExact(chars + gaps)];
+        int at = 0;
+        for (int i = from; i < from + count; i++) {
             String s = strings[i];
-            chars += s.length();
-            if (latin1) {
-                for (int j = 0; j < s.length(); j++) {
-                    if (s.charAt(j) > 0xff) {
-                        latin1 = false;
-                        break;
-                    }
-                }
+            int len = s.length();
+            s.getChars(0, len, text, at);
+            at += len + 1; // leave the gap for the separator
+        }
+        int or = 0;
+        int controls = 0; // bit c set: control character c (< 0x20) occurs
+        for (char c : text) {
+            or |= c;
+            if (c < 0x20) {
+                controls |= 1 << c;
             }
         }
-        int sep = count <= 1 ? SEPARATORS[0] : chooseSeparator(strings, from, count);
-        long textUnits = chars + (count > 1 ? count - 1 : 0);
-        int unitBytes = latin1 ? 1 : 2;
-        if (latin1 && sep > 0xff) {
-            latin1 = false; // the separator itself must be representable
-            unitBytes = 2;
+        // The gaps are still NUL, which the scan counted; NUL is never a separator candidate.
+        int sep = -1;
+        for (char candidate : SEPARATORS) {
+            if (candidate < 0x20) {
+                if ((controls & (1 << candidate)) == 0) {
+                    sep = candidate;
+                    break;
+                }
+            } else {
+                sep = chooseSeparator(strings, from, count); // rare: every control candidate occurs
+                break;
+            }
         }
-        int nbytes = Math.toIntExact(textUnits * unitBytes);
+        if (count <= 1 && sep < 0) {
+            sep = SEPARATORS[0]; // no gap to fill: any separator will do
+        }
+        boolean latin1 = (or | Math.max(sep, 0)) <= 0xff;
         putInt(count);
         putInt(latin1 ? PackedReader.LATIN1 : PackedReader.UTF16);
         putInt(sep);
+        int units;
         if (sep < 0) {
             for (int i = from; i < from + count; i++) {
                 putInt(strings[i].length());
             }
-            nbytes = Math.toIntExact(chars * unitBytes);
+            // Close the gaps: the text is the plain concatenation.
+            int w = 0;
+            int r = 0;
+            for (int i = from; i < from + count; i++) {
+                int len = strings[i].length();
+                System.arraycopy(text, r, text, w, len);
+                r += len + 1;
+                w += len;
+            }
+            units = w;
+        } else {
+            int g = 0;
+            for (int i = from; i < from + count - 1; i++) {
+                g += strings[i].length();
+                text[g++] = (char) sep;
+            }
+            units = text.length;
         }
+        int nbytes = latin1 ? units : Math.multiplyExact(units, 2);
         putInt(nbytes);
-        int at = reserve(nbytes);
-        for (int i = from; i < from + count; i++) {
-            if (sep >= 0 && i > from) {
-                at = putUnit(at, (char) sep, latin1);
+        int base = reserve(nbytes);
+        byte[] out = bytes;
+        if (latin1) {
+            for (int i = 0; i < units; i++) {
+                out[base + i] = (byte) text[i];
             }
-            String s = strings[i];
-            for (int j = 0; j < s.length(); j++) {
-                at = putUnit(at, s.charAt(j), latin1);
-            }
+        } else {
+            ByteBuffer.wrap(out, base, nbytes).order(ByteOrder.LITTLE_ENDIAN).asCharBuffer().put(text, 0, units);
         }
         return this;
-    }
-
-    private int putUnit(int at, char c, boolean latin1) {
-        if (latin1) {
-            bytes[at] = (byte) c;
-            return at + 1;
-        }
-        bytes[at] = (byte) c;
-        bytes[at + 1] = (byte) (c >>> 8);
-        return at + 2;
     }
 
     /** A code unit that occurs in none of the strings, or -1 when there is none. */
