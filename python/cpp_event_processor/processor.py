@@ -373,9 +373,10 @@ class _Core:
         if self.closed:
             return None
         self.closed = True
-        self.limit = 0
+        self.limit = 0  # pushes now take the slow path, which sees closed
+        target = int(self.send_locked(self.port.close))  # the stage still goes out
         self.credit = 0
-        return int(self.send_locked(self.port.close))
+        return target
 
     def wait_settled(self, target: int, timeout):
         """Waits (GIL released in slices) until events below ``target`` settled. Returns the
@@ -545,16 +546,19 @@ def _pending(core: _Core) -> int:
 
 
 def _finalize(core: _Core) -> None:
-    """The processor was collected without close(): stop accepting and let the workers deliver
-    what is pending in the background (they finish themselves); never block here."""
+    """The processor was collected without close(): deliver what it accepted in the background
+    (the closer thread stops accepting, waits for the workers, then stops them). Never blocks
+    or takes a lock here: a collection can run on any thread, at any bytecode."""
     if core.closed or core.forked or _jvm.STATE.forked:
         return
+    threading.Thread(target=_close_quietly, args=(core,), name=f"{core.name}-closer", daemon=True).start()
+
+
+def _close_quietly(core: _Core) -> None:
     try:
-        with core.lock:
-            core.begin_close()
-    except BaseException:  # pragma: no cover - finalizers must not raise
-        return
-    threading.Thread(target=_close_core, args=(core, None), name=f"{core.name}-closer", daemon=True).start()
+        _close_core(core, None)
+    except BaseException as exc:  # pragma: no cover - nobody to report to but the log
+        log.error("event processor %s: closing a collected processor failed: %s", core.name, exc)
 
 
 def _after_fork_in_child() -> None:
@@ -649,7 +653,8 @@ class EventStreamProcessor:
         _register_atexit()
         _LIVE.add(core)
         _FACADES.add(self)
-        weakref.finalize(self, _finalize, core)
+        # Not at exit: the exit hook above closes every live processor, with a bounded wait.
+        weakref.finalize(self, _finalize, core).atexit = False
         core.start_threads(num_threads)
 
     # Documented here; each instance carries a faster closure under the same name.

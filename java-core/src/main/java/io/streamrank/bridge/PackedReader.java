@@ -133,6 +133,53 @@ public final class PackedReader {
         return out;
     }
 
+    /**
+     * {@link #readStrings()}, decoding a joined Latin-1 section through {@code cache} (repeated
+     * values come back as the same {@link String}); other encodings are read as usual.
+     */
+    public String[] readStrings(StringCache cache) {
+        int at = pos;
+        int count = readInt();
+        int encoding = readInt();
+        if (encoding != LATIN1_JOINED || count < 0) {
+            pos = at;
+            return readStrings();
+        }
+        int sep = readInt();
+        int nbytes = readInt();
+        if (sep < 0 || sep > 0xff) {
+            throw new IllegalArgumentException("bad string separator " + sep);
+        }
+        int base = take(nbytes);
+        String[] out = new String[count];
+        if (count == 0) {
+            if (nbytes != 0) {
+                throw new IllegalArgumentException("text given for zero strings");
+            }
+            return out;
+        }
+        byte[] text = new byte[nbytes];
+        buf.get(base, text);
+        // One String over the whole text lets String.indexOf (a vectorised intrinsic) find the
+        // separators; the pieces come from the cache.
+        String whole = new String(text, StandardCharsets.ISO_8859_1);
+        char s = (char) sep;
+        int start = 0;
+        for (int i = 0; i < count - 1; i++) {
+            int end = whole.indexOf(s, start);
+            if (end < 0) {
+                throw new IllegalArgumentException("joined text holds " + (i + 1) + " strings, expected " + count);
+            }
+            out[i] = cache.latin1(text, start, end);
+            start = end + 1;
+        }
+        if (whole.indexOf(s, start) >= 0) {
+            throw new IllegalArgumentException("more than " + count + " joined strings");
+        }
+        out[count - 1] = cache.latin1(text, start, nbytes);
+        return out;
+    }
+
     private String[] readJoined(int count, boolean utf16) {
         int sep = readInt();
         int nbytes = readInt();

@@ -89,9 +89,9 @@ public final class PackedWriter {
      *
      * <p>Bulk work, no per-character method calls: every string is copied with
      * {@link String#getChars} (an intrinsic) into one {@code char[]} with a one-unit gap between
-     * strings; one pass over that array ORs the code units together (Latin-1 iff the result is
-     * below 0x100) and notes which ASCII control characters occur (the preferred separators);
-     * then the gaps get the separator and the text is narrowed to bytes, or copied as UTF-16LE.
+     * strings; one tight pass ORs the code units together (Latin-1 iff the result is below
+     * 0x100); the separator is found with {@link String#indexOf}; then the gaps get the
+     * separator and the text is narrowed to bytes, or copied as UTF-16LE.
      */
     public PackedWriter putStrings(String[] strings, int from, int count) {
         long chars = 0;
@@ -108,29 +108,11 @@ public final class PackedWriter {
             at += len + 1; // leave the gap for the separator
         }
         int or = 0;
-        int controls = 0; // bit c set: control character c (< 0x20) occurs
         for (char c : text) {
-            or |= c;
-            if (c < 0x20) {
-                controls |= 1 << c;
-            }
+            or |= c; // the gaps are still NUL: harmless
         }
-        // The gaps are still NUL, which the scan counted; NUL is never a separator candidate.
-        int sep = -1;
-        for (char candidate : SEPARATORS) {
-            if (candidate < 0x20) {
-                if ((controls & (1 << candidate)) == 0) {
-                    sep = candidate;
-                    break;
-                }
-            } else {
-                sep = chooseSeparator(strings, from, count); // rare: every control candidate occurs
-                break;
-            }
-        }
-        if (count <= 1 && sep < 0) {
-            sep = SEPARATORS[0]; // no gap to fill: any separator will do
-        }
+        // String.indexOf is a vectorised intrinsic: one call per string and candidate.
+        int sep = count <= 1 ? SEPARATORS[0] : chooseSeparator(strings, from, count);
         boolean latin1 = (or | Math.max(sep, 0)) <= 0xff;
         putInt(count);
         putInt(latin1 ? PackedReader.LATIN1 : PackedReader.UTF16);

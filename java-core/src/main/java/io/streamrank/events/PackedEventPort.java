@@ -2,6 +2,7 @@ package io.streamrank.events;
 
 import io.streamrank.bridge.PackedReader;
 import io.streamrank.bridge.PackedWriter;
+import io.streamrank.bridge.StringCache;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -36,6 +37,9 @@ public final class PackedEventPort {
     public static final int HEADER_BYTES = 32;
 
     private final EventProcessor processor;
+    /** Recently decoded strings (types, channels, active users repeat). Guarded by
+     *  {@code this} (ingest is synchronized: Python serialises hand-offs anyway). */
+    private final StringCache strings = new StringCache(8192);
 
     public PackedEventPort(int bufferSize, int batchSize, long flushIntervalMillis,
                            int maxRetries, long retryBackoffMillis, long maxRetryBackoffMillis) {
@@ -55,7 +59,7 @@ public final class PackedEventPort {
 
     // ---------------------------------------------------------------- ingest
 
-    private void ingest(ByteBuffer stage, int length) {
+    private synchronized void ingest(ByteBuffer stage, int length) {
         if (length <= 0) {
             return;
         }
@@ -69,7 +73,7 @@ public final class PackedEventPort {
             throw new IllegalArgumentException("bad stage packet: n=" + n + " dropped=" + droppedDelta);
         }
         if (n > 0) {
-            String[] strings = in.readStrings();
+            String[] strings = in.readStrings(this.strings);
             if (strings.length != 3 * n) {
                 throw new IllegalArgumentException("stage packet holds " + strings.length + " strings for " + n + " events");
             }
@@ -162,7 +166,12 @@ public final class PackedEventPort {
     /** The next ready batch, packed; null on timeout or once finished ({@link #isFinished}). */
     public byte[] nextBatch(long timeoutMillis) throws InterruptedException {
         Batch b = processor.nextBatch(timeoutMillis, TimeUnit.MILLISECONDS);
-        return b == null ? null : pack(b, b.failures(), new PackedWriter(64 + 64 * b.size())).toByteArray();
+        return b == null ? null : packBatch(b);
+    }
+
+    /** A handed-out batch in the layout {@link #nextBatch} returns. */
+    public static byte[] packBatch(Batch b) {
+        return pack(b, b.failures(), new PackedWriter(64 + 64 * b.size())).toByteArray();
     }
 
     public boolean isFinished() {
