@@ -53,6 +53,8 @@ _INT = struct.Struct("=i")
 # How long a worker blocks in Java per call, and a flush/close waits per Java call: bounds how
 # late a stop request or Ctrl-C is noticed, not how fast events move.
 _POLL_MS = 250
+# Empty ticks before the ticker sleeps until the next push wakes it.
+_IDLE_TICKS = 20
 # Bounded wait for pending deliveries when the interpreter exits.
 ATEXIT_TIMEOUT_SECONDS = 10.0
 
@@ -193,7 +195,7 @@ class _Core:
         self.ticker = None
         # Stragglers reach Java well before their batch is due (Java counts the interval from
         # the push, not from the hand-off); a few ms of staging amortises the Java call.
-        self.handoff_delay = min(flush_interval_ms / 4000.0, 0.02)
+        self.handoff_delay = max(0.0005, min(flush_interval_ms / 4000.0, 0.02))
         self.finished = False
         self.finish_lock = threading.Lock()
 
@@ -446,30 +448,44 @@ def _worker_loop(core: _Core) -> None:
 
 
 def _ticker_loop(core: _Core) -> None:
-    """Hands off stragglers: a stage that did not fill up goes to Java ``handoff_delay`` after
-    its first event. Sleeps on ``wake`` while the stage is empty (push sets it), so an idle
-    processor costs nothing."""
+    """Hands off stragglers: events that sat in the stage for ``handoff_delay`` go to Java.
+
+    While events keep coming the ticker simply wakes every ``handoff_delay``; after
+    ``_IDLE_TICKS`` ticks with an empty stage it sleeps on ``wake``, which the next push sets
+    (``ticker_idle``). So an idle processor costs nothing, and a busy one never pays for an
+    Event.set() per push or per hand-off (a wake-up per stage would cost a thread switch each
+    time the stage drains, e.g. after every query of the guide's on_message)."""
     lock = core.lock
+    delay = core.handoff_delay
+    delay_ns = int(delay * 1e9)
+    idle_ticks = 0
     while not core.stop.is_set():
         with lock:
             if core.closed or core.forked:
                 return
-            if core.tss:
-                due_ns = core.first_ns + int(core.handoff_delay * 1e9)
+            staged_since = core.first_ns if core.tss else None
+            if staged_since is None:
+                idle_ticks += 1
+                if idle_ticks >= _IDLE_TICKS:
+                    core.ticker_idle = True
             else:
-                core.ticker_idle = True
-                due_ns = None
-        if due_ns is None:
-            core.wake.wait()
-            core.wake.clear()
+                idle_ticks = 0
+        if staged_since is None:
+            if core.ticker_idle:
+                core.wake.wait()
+                core.wake.clear()
+                idle_ticks = 0
+            else:
+                core.stop.wait(delay)
             continue
-        delay = (due_ns - time.monotonic_ns()) / 1e9
-        if delay > 0:
-            core.stop.wait(delay)
+        wait_ns = staged_since + delay_ns - time.monotonic_ns()
+        if wait_ns > 0:
+            core.stop.wait(wait_ns / 1e9)
             continue
         try:
             with lock:
-                if core.tss and not core.closed and not core.sending:
+                if core.tss and not core.closed and not core.sending \
+                        and time.monotonic_ns() - core.first_ns >= delay_ns:
                     core.send_locked(None)
         except BaseException as exc:
             if core.forked:
