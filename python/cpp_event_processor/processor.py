@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 import weakref
-from itertools import chain
+import itertools
 
 from streamrank import _jvm
 from streamrank._errors import JException, translate
@@ -150,22 +150,50 @@ def _decode_batch(data):
     return batch_id, failures, _event_dicts(strings, timestamps), reader
 
 
+class _Generation:
+    """One stage: ``limit`` slots that pushes claim with tickets, without a lock.
+
+    A push takes ticket ``i = next(tickets)`` (atomic under the GIL: ``itertools.count`` is C),
+    then, if ``i < limit`` and the generation is still ``open``, stores its event tuple in
+    ``slots[i]``; if it finds the generation closed it stores ``_REJECTED`` instead (so every
+    slot below the tickets handed out is eventually filled, without a lock) and retries on the
+    slow path. A hand-off closes the generation (``open = False``, then draws a ticket ``k``
+    itself: every later ticket sees it closed), takes the filled slots ``[0, min(k, limit))``
+    and leaves a slot still ``None`` (its push is between ticket and store: preempted, or
+    interrupted by a signal handler in this very thread) as a *leftover* that a later
+    hand-off collects. Ticket order is push order.
+    """
+
+    __slots__ = ("tickets", "limit", "open", "slots", "first_ns")
+
+    def __init__(self, limit: int):
+        self.tickets = itertools.count()
+        self.limit = limit
+        self.open = True
+        self.slots = [None] * limit
+        self.first_ns = 0  # when slot 0 was filled (0: not yet)
+
+
+_REJECTED = object()  # a slot whose push found its generation closed (not a tuple: zip(*) fails on it)
+
+
 class _Core:
     """Everything the worker and ticker threads (and the finalizer) need; never refers to the
     ``EventStreamProcessor`` itself, so an unreferenced processor can be collected (and closed).
 
-    Staging invariants (all under ``lock``):
-      * ``strs`` holds 3 strings per event (type, user_id, channel_id), ``tss`` one timestamp;
-        an event is complete once its timestamp is appended (strings first), so a hand-off
-        takes ``len(tss)`` events and removes exactly that prefix.
-      * ``len(tss) <= credit`` after every complete push: ``credit`` is Java's free capacity at
-        the last hand-off (a lower bound of the current one); ``limit = min(credit, _CHUNK)``.
-      * ``sending`` is True from packing a packet until the stage was trimmed after Java took
-        it; a re-entrant call in that window (a signal handler in this thread) must not pack.
+    Staging invariants (``lock`` serialises hand-offs and slow paths; the push fast path takes
+    no lock, see ``_Generation``):
+      * Python holds events Java has not accepted yet: ``unsent`` (a hand-off whose Java call
+        failed), ``leftovers`` (slots of closed generations whose push has not stored yet) and
+        the current generation. Their total never exceeds ``credit``, Java's free capacity at
+        the last hand-off (a lower bound of the current one): each hand-off sizes the next
+        generation as ``credit`` minus what it holds. So every accepted push fits in Java.
+      * ``sending`` is True from closing a generation until Java took the packet; a re-entrant
+        call in that window (a signal handler in this thread) must not hand off again.
     """
 
     __slots__ = (
-        "port", "lock", "strs", "tss", "limit", "credit", "dropped_unsent", "first_ns",
+        "port", "lock", "gen", "leftovers", "unsent", "credit", "dropped_unsent",
         "packer", "sending", "closed", "forked", "time_source", "callback", "max_retries",
         "wake", "ticker_idle", "stop", "workers", "ticker", "handoff_delay", "finished",
         "finish_lock", "name", "__weakref__",
@@ -175,12 +203,11 @@ class _Core:
         self.port = port
         self.name = name
         self.lock = threading.RLock()
-        self.strs: list = []
-        self.tss: list = []
+        self.gen = _Generation(0)  # the first hand-off (in the constructor) sizes a real one
+        self.leftovers: list = []  # (generation, slot index) still None
+        self.unsent: list = []     # event tuples Java has not taken (its call failed)
         self.credit = 0
-        self.limit = 0
         self.dropped_unsent = 0
-        self.first_ns = 0
         self.packer = Packer(1 << 16)
         self.sending = False
         self.closed = False
@@ -227,35 +254,80 @@ class _Core:
         # str subclasses travel as plain str (their value, not their __str__).
         return (str.__str__(event_type), str.__str__(user_id), str.__str__(channel_id), timestamp)
 
-    def first_staged(self) -> None:
-        """Called (under lock) when the stage goes from empty to one event."""
-        self.first_ns = time.monotonic_ns()
+    def first_staged(self, gen: _Generation) -> None:
+        """After slot 0 of ``gen`` was filled: date the stage, wake an idle ticker. (In this
+        order: the ticker sets ``ticker_idle`` then looks at slot 0, so one of the two sees
+        the other.)"""
+        gen.first_ns = time.monotonic_ns()
         if self.ticker_idle:
             self.ticker_idle = False
             self.wake.set()
 
-    def push_slow(self, event_type, user_id, channel_id, timestamp) -> bool:
-        """Under lock: the stage is at its limit (or the processor is closed/forked)."""
-        if self.forked:
-            _jvm.check_usable()
-        if self.closed:
+    def has_staged(self) -> bool:
+        slots = self.gen.slots
+        return bool((slots and slots[0] is not None) or self.leftovers or self.unsent)
+
+    def push_slow(self, seen: _Generation, event) -> bool:
+        """The fast path found ``seen`` full or closed: hand off for fresh credit, then retry
+        once; ``False`` (a counted drop) if there is still no room or the processor closed."""
+        with self.lock:
+            if self.forked:
+                _jvm.check_usable()
+            if self.closed:
+                self.dropped_unsent += 1
+                return False
+            gen = self.gen
+            if gen is seen and not self.sending:
+                self.send_locked(None)
+                gen = self.gen
+            i = next(gen.tickets)
+            if i < gen.limit:
+                if gen.open:
+                    gen.slots[i] = event
+                    if not i:
+                        self.first_staged(gen)
+                    return True
+                gen.slots[i] = _REJECTED
             self.dropped_unsent += 1
             return False
-        if not self.sending:
-            self.send_locked(None)
-        if len(self.tss) < self.limit:
-            n = len(self.tss)
-            self.strs.extend((event_type, user_id, channel_id))
-            self.tss.append(timestamp)
+
+    def _collect_locked(self, old: _Generation):
+        """Closes ``old``; returns (columns, n, first_ns): the events Java must get now, oldest
+        first, as (types, users, channel_ids, timestamps) tuples (None when there are none).
+        Slots still being written become leftovers."""
+        old.open = False
+        k = next(old.tickets)  # every ticket after this one sees the generation closed
+        n = k if k < old.limit else old.limit
+        slots = old.slots if n == old.limit else old.slots[:n]
+        if not self.leftovers and not self.unsent:
             if not n:
-                self.first_staged()
-            return True
-        self.dropped_unsent += 1
-        return False
+                return None, 0, 0
+            try:
+                return tuple(zip(*slots)), n, old.first_ns  # fails on None / _REJECTED
+            except TypeError:
+                pass
+        events = self.unsent
+        self.unsent = []
+        still = []
+        for gen, idx in self.leftovers:
+            e = gen.slots[idx]
+            if e is None:
+                still.append((gen, idx))
+            elif e is not _REJECTED:
+                events.append(e)
+        for idx, e in enumerate(slots):
+            if e is None:
+                still.append((old, idx))
+            elif e is not _REJECTED:
+                events.append(e)
+        self.leftovers = still
+        if not events:
+            return None, 0, old.first_ns
+        return tuple(zip(*events)), len(events), old.first_ns
 
     def send_locked(self, method, *args, header: bool = True):
         """Under lock: hands the stage to Java through ``method(buffer, length, *args)`` (a
-        plain hand-off when ``method`` is None) and returns its result. With an empty stage
+        plain hand-off when ``method`` is None) and returns its result. With nothing staged
         and nothing to report, sends no packet (length 0) unless ``header`` asks for the
         credit reply."""
         _jvm.check_usable()
@@ -269,47 +341,56 @@ class _Core:
                 return method(None, 0, *args)
             except JException as exc:
                 raise translate(exc) from None
-        tss = self.tss
-        n = len(tss)
-        if n > self.credit:
-            n = self.credit  # only after a re-entrant push (see push_slow); the rest waits
-        dropped = self.dropped_unsent
-        if n == 0 and dropped == 0 and not (header and method is None):
-            length = 0
-        else:
-            length = self.pack_locked(n, dropped)
         self.sending = True
         try:
+            columns, n, first_ns = self._collect_locked(self.gen)
+            limit = 0 if self.closed else min(_CHUNK, self.credit - n - len(self.leftovers))
+            self.gen = _Generation(limit if limit > 0 else 0)  # pushes go on while Java works
+            dropped = self.dropped_unsent
+            if not n and not dropped and not (header and method is None):
+                length = 0
+            else:
+                length = self.pack_locked(columns, n, first_ns, dropped)
             try:
                 if method is None:
                     result = port.handoff(self.packer.jbuffer, length)
                 else:
                     result = method(self.packer.jbuffer if length else None, length, *args)
-            except JException as exc:
-                raise translate(exc) from None
+            except BaseException as exc:
+                if n:  # Java did not take them: keep them, first, for the next hand-off
+                    self.unsent = list(zip(*columns)) + self.unsent
+                if isinstance(exc, JException):
+                    raise translate(exc) from None
+                raise
             if length:
-                # Java took the packet: trim exactly what was sent.
-                del self.strs[:3 * n]
-                del tss[:n]
                 self.dropped_unsent -= dropped
-                (credit,) = self.packer.unpack_from(_CREDIT, 0)
-                self.credit = credit
-                self.limit = 0 if self.closed else min(credit, _CHUNK)
-                if tss:
-                    self.first_ns = time.monotonic_ns()
+                (self.credit,) = self.packer.unpack_from(_CREDIT, 0)
+                gen = self.gen
+                if gen.limit == 0 and not self.closed:
+                    # Sized from a stale credit of 0 before the call; the reply says there is
+                    # room. A zero-size generation holds nothing: swap it for a real one.
+                    limit = min(_CHUNK, self.credit - len(self.leftovers) - len(self.unsent))
+                    if limit > 0:
+                        gen.open = False
+                        self.gen = _Generation(limit)
             return result
         finally:
             self.sending = False
 
-    def pack_locked(self, n: int, dropped: int) -> int:
+    def pack_locked(self, columns, n: int, first_ns: int, dropped: int) -> int:
         packer = self.packer
         packer.reset()
-        age = time.monotonic_ns() - self.first_ns if n else 0
-        packer.put_struct(_HEADER, 0, n, dropped, self.now_seconds(), age)
+        age = time.monotonic_ns() - first_ns if n and first_ns else 0
+        try:
+            now = self.now_seconds()
+        except Exception as exc:  # a broken time source must not stop events reaching Java
+            log.error("event processor: time source failed (%s); using the wall clock", exc)
+            now = int(time.time())
+        packer.put_struct(_HEADER, 0, n, dropped, now, age)
         if n:
-            strs = self.strs if 3 * n == len(self.strs) else self.strs[:3 * n]
-            packer.put_joined_strings(strs)
-            packer.put_longs(self.tss if n == len(self.tss) else self.tss[:n])
+            types, users, channels, timestamps = columns
+            packer.put_joined_strings(types + users + channels)
+            packer.put_longs(timestamps)
         return packer.pos
 
     def query(self, method, *args):
@@ -374,9 +455,18 @@ class _Core:
         count (the target everything must reach) or None if already closed."""
         if self.closed:
             return None
-        self.closed = True
-        self.limit = 0  # pushes now take the slow path, which sees closed
-        target = int(self.send_locked(self.port.close))  # the stage still goes out
+        self.closed = True  # the next hand-off makes a zero-size generation; slow path drops
+        self.send_locked(None)
+        # A push caught between its ticket and its store (another thread the GIL preempted
+        # there) has not returned yet; give it a moment to land, then send it too.
+        deadline = time.monotonic() + 2.0
+        while self.leftovers and time.monotonic() < deadline:
+            time.sleep(0.0005)
+            self.send_locked(None)
+        if self.leftovers:
+            log.error("event processor %s: %d pushes did not complete before close", self.name,
+                      len(self.leftovers))
+        target = int(self.send_locked(self.port.close))
         self.credit = 0
         return target
 
@@ -451,10 +541,11 @@ def _ticker_loop(core: _Core) -> None:
     """Hands off stragglers: events that sat in the stage for ``handoff_delay`` go to Java.
 
     While events keep coming the ticker simply wakes every ``handoff_delay``; after
-    ``_IDLE_TICKS`` ticks with an empty stage it sleeps on ``wake``, which the next push sets
-    (``ticker_idle``). So an idle processor costs nothing, and a busy one never pays for an
-    Event.set() per push or per hand-off (a wake-up per stage would cost a thread switch each
-    time the stage drains, e.g. after every query of the guide's on_message)."""
+    ``_IDLE_TICKS`` ticks with an empty stage it sleeps on ``wake``, which the next push that
+    fills slot 0 sets (``ticker_idle``). So an idle processor costs nothing, and a busy one
+    never pays for an Event.set() per push or per hand-off (a wake-up per stage would cost a
+    thread switch each time the stage drains, e.g. after every query of the guide's
+    on_message)."""
     lock = core.lock
     delay = core.handoff_delay
     delay_ns = int(delay * 1e9)
@@ -463,14 +554,17 @@ def _ticker_loop(core: _Core) -> None:
         with lock:
             if core.closed or core.forked:
                 return
-            staged_since = core.first_ns if core.tss else None
-            if staged_since is None:
+            staged = core.has_staged()
+            since = core.gen.first_ns
+            if not staged:
                 idle_ticks += 1
                 if idle_ticks >= _IDLE_TICKS:
                     core.ticker_idle = True
+                    if core.has_staged():  # a push filled slot 0 meanwhile: stay awake
+                        core.ticker_idle = False
             else:
                 idle_ticks = 0
-        if staged_since is None:
+        if not staged:
             if core.ticker_idle:
                 core.wake.wait()
                 core.wake.clear()
@@ -478,15 +572,16 @@ def _ticker_loop(core: _Core) -> None:
             else:
                 core.stop.wait(delay)
             continue
-        wait_ns = staged_since + delay_ns - time.monotonic_ns()
+        wait_ns = (since + delay_ns - time.monotonic_ns()) if since else 0
         if wait_ns > 0:
             core.stop.wait(wait_ns / 1e9)
             continue
         try:
             with lock:
-                if core.tss and not core.closed and not core.sending \
-                        and time.monotonic_ns() - core.first_ns >= delay_ns:
-                    core.send_locked(None)
+                if core.has_staged() and not core.closed and not core.sending:
+                    since = core.gen.first_ns
+                    if not since or time.monotonic_ns() - since >= delay_ns or core.leftovers or core.unsent:
+                        core.send_locked(None)
         except BaseException as exc:
             if core.forked:
                 return
@@ -586,7 +681,7 @@ def _after_fork_in_child() -> None:
         core = facade._core
         core.forked = True
         core.lock = threading.RLock()
-        core.limit = 0
+        core.gen = _Generation(0)
         facade.push_event = _forked_push
     _LIVE.clear()
 
@@ -601,13 +696,12 @@ if hasattr(os, "register_at_fork"):
 
 
 def _make_push(core: _Core):
-    """The hot path, as a closure over the stage (locals are the fastest loads)."""
-    lock = core.lock
-    strs_extend = core.strs.extend
-    tss = core.tss
-    tss_append = tss.append
+    """The hot path, as a closure (locals are the fastest loads). No lock: a ticket from the
+    current generation claims a slot (see ``_Generation``)."""
     checked = core.checked
     push_slow = core.push_slow
+    first_staged = core.first_staged
+    rejected = _REJECTED
     max_ts = _MAX_TS
 
     def push_event(event_type, user_id, channel_id, timestamp):
@@ -617,15 +711,16 @@ def _make_push(core: _Core):
         if not (type(event_type) is str and type(user_id) is str and type(channel_id) is str
                 and type(timestamp) is int and 0 < timestamp <= max_ts):
             event_type, user_id, channel_id, timestamp = checked(event_type, user_id, channel_id, timestamp)
-        with lock:
-            n = len(tss)
-            if n < core.limit:
-                strs_extend((event_type, user_id, channel_id))
-                tss_append(timestamp)
-                if not n:
-                    core.first_staged()
+        gen = core.gen
+        i = next(gen.tickets)
+        if i < gen.limit:
+            if gen.open:
+                gen.slots[i] = (event_type, user_id, channel_id, timestamp)
+                if not i:
+                    first_staged(gen)
                 return True
-            return push_slow(event_type, user_id, channel_id, timestamp)
+            gen.slots[i] = rejected
+        return push_slow(gen, (event_type, user_id, channel_id, timestamp))
 
     return push_event
 

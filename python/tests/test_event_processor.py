@@ -707,3 +707,46 @@ def test_importing_does_not_start_the_jvm_and_creating_does():
     """))
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_pushes_preempted_mid_stage_are_neither_lost_nor_duplicated(make):
+    """A tiny GIL switch interval preempts pushers between taking a slot and filling it while
+    other threads hand off (queries, a full stage): such slots are collected later."""
+    import sys
+    p = make(buffer_size=300, num_threads=2, batch_size=16, flush_interval_ms=2)
+    got = Collector()
+    p.set_flush_callback(got)
+    accepted = [0] * 6
+    stop = threading.Event()
+    start = threading.Barrier(7)
+
+    def produce(k):
+        start.wait()
+        for i in range(3000):
+            if p.push_event("m", f"p{k}-{i}", "c", 1):
+                accepted[k] += 1
+
+    def query():
+        start.wait()
+        while not stop.is_set():
+            p.total_events_processed()
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=produce, args=(k,)) for k in range(6)]
+        querier = threading.Thread(target=query)
+        for t in threads + [querier]:
+            t.start()
+        for t in threads:
+            t.join()
+        stop.set()
+        querier.join()
+    finally:
+        sys.setswitchinterval(old)
+    p.flush_now()
+    ids = [e["user_id"] for e in got.events]
+    assert len(ids) == len(set(ids)) == sum(accepted)
+    assert p.total_events_processed() == sum(accepted)
+    assert p.events_dropped() == 6 * 3000 - sum(accepted)
+    assert p.pending_events() == 0

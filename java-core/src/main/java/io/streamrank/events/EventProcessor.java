@@ -34,11 +34,19 @@ import java.util.concurrent.locks.ReentrantLock;
  * waiting for a retry, and dead-lettered (they hold memory until the application re-drives or
  * discards them). Invariant: {@code accepted - released <= bufferSize}.
  *
- * <p><b>Locks.</b> Two locks, never held together: the <em>ingest lock</em> serialises producers
- * (so the ring sees one producer) and guards the statistics; the <em>delivery lock</em>
- * serialises consumers (so the ring sees one consumer) and guards all delivery state. Producers
- * and consumers meet only through the ring's sequence counters and the volatile counters below,
- * so a slow callback never blocks an offer.
+ * <p><b>Acceptance</b> is two steps, so a front end can accept on its caller's thread and do the
+ * rest elsewhere: {@link #reserve} takes capacity (the event is accepted from then on), and
+ * {@link #publishReserved} records it in the statistics and publishes it into the ring, in
+ * reservation order. {@link #offer} does both at once.
+ *
+ * <p><b>Locks.</b> The <em>reserve lock</em> guards reservations and close (held for a few
+ * instructions); the <em>ingest lock</em> serialises publishers (so the ring sees one producer)
+ * and guards the statistics; the <em>delivery lock</em> serialises consumers (so the ring sees
+ * one consumer) and guards all delivery state. The ingest lock is held across a reservation in
+ * {@link #offer} (order: ingest, then reserve); the delivery lock is never held with either
+ * (nobody waits for it while holding another lock).
+ * Producers and consumers meet only through the ring's sequence counters and the volatile
+ * counters below, so a slow callback never blocks an offer.
  *
  * <p><b>Time.</b> All deadlines (batch age, retry back-off) are read from the injected
  * {@link Clock}; blocking waits bound their timeouts with {@link System#nanoTime()} and re-check
@@ -53,19 +61,33 @@ public final class EventProcessor {
     private volatile RetryPolicy retryPolicy;
 
     // ---------------------------------------------------------------- ingest side
+    /**
+     * Serialises reservations and close, so no event is accepted after close and reservation
+     * order is well defined. Reservations are short (a compare and an add): a front end
+     * reserves while another thread publishes under the ingest lock.
+     */
+    private final ReentrantLock reserveLock = new ReentrantLock();
+    /** Events accepted so far: capacity is reserved for them and they will be published.
+     *  Written only under reserveLock; volatile so counters are read without a lock. */
+    private volatile long accepted;
+    /** Events refused (capacity, or after close), plus drops reported by a front end
+     *  ({@link #recordDropped}). */
+    private final AtomicLong dropped = new AtomicLong();
+    /** Guarded by reserveLock: set by {@link #close}; nothing is accepted afterwards. */
+    private boolean acceptClosed;
+
+    /**
+     * Serialises publishers (so the ring sees one producer) and guards the statistics.
+     * Invariant: events are published in reservation order (callers reserve and publish under
+     * one ordering: {@link #offer} holds this lock across both, a front end that reserves
+     * ahead publishes from a FIFO), so sequence numbers follow acceptance and a flush target
+     * taken from {@link #acceptedCount()} covers exactly the events accepted before it.
+     */
     private final ReentrantLock ingestLock = new ReentrantLock();
     /** Guarded by ingestLock. */
     private final UniqueUsersWindow uniqueUsers = new UniqueUsersWindow();
     /** Guarded by ingestLock. */
     private final ChannelCounts channelCounts = new ChannelCounts();
-    /** Events accepted so far (= ring tail = next sequence). Written only under ingestLock,
-     *  after the events were published; volatile so counters can be read without the lock. */
-    private volatile long accepted;
-    /** Events refused (capacity, or after close), plus drops reported by a front end
-     *  ({@link #recordDropped}). Written only under ingestLock. */
-    private volatile long dropped;
-    /** Set under ingestLock by {@link #close}; no offer accepts anything afterwards. */
-    private boolean acceptClosed;
 
     // ---------------------------------------------------------------- delivery side
     private final ReentrantLock deliveryLock = new ReentrantLock();
@@ -188,6 +210,27 @@ public final class EventProcessor {
      */
     public int offer(String[] types, String[] users, String[] channels, long[] timestamps,
                      int from, int n, long nowSeconds, long ageNanos) {
+        checkColumns(types, users, channels, timestamps, from, n);
+        int take;
+        int sizeAfter = 0;
+        ingestLock.lock(); // across reserve and publish: publication follows reservation order
+        try {
+            take = reserve(n, false);
+            if (take > 0) {
+                sizeAfter = publishLocked(types, users, channels, timestamps, from, take, nowSeconds,
+                        clock.nanoTime() - Math.max(0L, ageNanos));
+            }
+        } finally {
+            ingestLock.unlock();
+        }
+        if (take > 0) {
+            nudgeConsumers(take, sizeAfter);
+        }
+        return take;
+    }
+
+    private static void checkColumns(String[] types, String[] users, String[] channels, long[] timestamps,
+                                     int from, int n) {
         if (n < 0 || from < 0 || from + n > types.length || from + n > users.length
                 || from + n > channels.length || from + n > timestamps.length) {
             throw new IllegalArgumentException("offer range [" + from + ", " + from + "+" + n + ") outside the columns");
@@ -197,39 +240,94 @@ public final class EventProcessor {
                 throw new NullPointerException("event " + (i - from) + " has a null field");
             }
         }
-        int take;
-        int sizeAfter = 0;
-        ingestLock.lock();
+    }
+
+    /**
+     * Reserves capacity for {@code n} events: all of them or none ({@code all}), else the
+     * longest prefix that fits; the rest count as dropped. The caller must then publish exactly
+     * the reserved number with {@link #publishReserved}, in reservation order.
+     *
+     * @return the number reserved
+     * @throws IllegalStateException with {@code all}, when fewer than {@code n} fit (a front end
+     *     that exceeded the credit it was given: a bug, never a silent drop)
+     */
+    public int reserve(int n, boolean all) {
+        if (n < 0) {
+            throw new IllegalArgumentException("cannot reserve " + n + " events");
+        }
+        reserveLock.lock();
         try {
             if (acceptClosed) {
-                dropped += n;
+                if (all && n > 0) {
+                    throw new IllegalStateException("the event processor is closed: " + n + " events refused");
+                }
+                dropped.addAndGet(n);
                 return 0;
             }
             long free = bufferSize - (accepted - released.getAcquire());
-            take = (int) Math.max(0, Math.min(n, free));
-            if (take > 0) {
-                uniqueUsers.advanceTo(nowSeconds);
-                for (int i = from; i < from + take; i++) {
-                    uniqueUsers.record(users[i], timestamps[i]);
-                    channelCounts.record(channels[i]);
-                }
-                ring.publish(types, users, channels, timestamps, from, take,
-                        clock.nanoTime() - Math.max(0L, ageNanos));
-                accepted += take;
-                sizeAfter = ring.size();
+            int take = (int) Math.max(0, Math.min(n, free));
+            if (all && take < n) {
+                throw new IllegalStateException("event processor has room for " + free + " events, "
+                        + n + " were handed over (credit exceeded)");
             }
+            accepted += take;
             if (take < n) {
-                dropped += n - take;
+                dropped.addAndGet(n - take);
             }
+            return take;
+        } finally {
+            reserveLock.unlock();
+        }
+    }
+
+    /**
+     * Records reserved events in the statistics and publishes them for delivery.
+     *
+     * @param arrivalNanos when (by the clock) the oldest of them was pushed: their batch is due
+     *     {@code flushInterval} after it
+     */
+    public void publishReserved(String[] types, String[] users, String[] channels, long[] timestamps,
+                                int from, int n, long nowSeconds, long arrivalNanos) {
+        checkColumns(types, users, channels, timestamps, from, n);
+        if (n == 0) {
+            return;
+        }
+        int sizeAfter;
+        ingestLock.lock();
+        try {
+            sizeAfter = publishLocked(types, users, channels, timestamps, from, n, nowSeconds, arrivalNanos);
         } finally {
             ingestLock.unlock();
         }
-        // A waiting consumer needs a nudge only when its plan changed: the ring holds nothing but
-        // these events (a consumer may have seen it empty and be waiting without a deadline), or
-        // a full batch became ready. sizeAfter is read after the publish (exact at that moment,
-        // consumers may drain concurrently), so "nothing older left" is never missed.
-        if (take > 0 && consumersWaiting > 0
-                && (sizeAfter <= take || (sizeAfter >= batchSize && sizeAfter - take < batchSize))) {
+        nudgeConsumers(n, sizeAfter);
+    }
+
+    /** Under ingestLock: statistics, then the ring. Returns the ring's size after publishing. */
+    private int publishLocked(String[] types, String[] users, String[] channels, long[] timestamps,
+                              int from, int n, long nowSeconds, long arrivalNanos) {
+        long tail = ring.tail();
+        if (tail + n > accepted) {
+            throw new IllegalStateException("publishing " + n + " events, only " + (accepted - tail)
+                    + " are reserved");
+        }
+        uniqueUsers.advanceTo(nowSeconds);
+        for (int i = from; i < from + n; i++) {
+            uniqueUsers.record(users[i], timestamps[i]);
+            channelCounts.record(channels[i]);
+        }
+        ring.publish(types, users, channels, timestamps, from, n, arrivalNanos);
+        return ring.size();
+    }
+
+    /**
+     * After publishing {@code n} events (no lock held). A waiting consumer needs a nudge only
+     * when its plan changed: the ring holds nothing but these events (a consumer may have seen
+     * it empty and be waiting without a deadline), or a full batch became ready. sizeAfter was
+     * read after the publish (exact then; consumers may drain concurrently, which only makes it
+     * smaller), so "nothing older left" is never missed.
+     */
+    private void nudgeConsumers(int n, int sizeAfter) {
+        if (consumersWaiting > 0 && (sizeAfter <= n || (sizeAfter >= batchSize && sizeAfter - n < batchSize))) {
             deliveryLock.lock();
             try {
                 workReady.signal();
@@ -237,7 +335,11 @@ public final class EventProcessor {
                 deliveryLock.unlock();
             }
         }
-        return take;
+    }
+
+    /** Events published for delivery so far (the ring's tail); {@code <= acceptedCount()}. */
+    public long publishedCount() {
+        return ring.tail();
     }
 
     /** Events that could be accepted right now (a lower bound: it only grows until the next offer). */
@@ -250,15 +352,7 @@ public final class EventProcessor {
         if (n < 0) {
             throw new IllegalArgumentException("dropped count must be >= 0, got " + n);
         }
-        if (n == 0) {
-            return;
-        }
-        ingestLock.lock();
-        try {
-            dropped += n;
-        } finally {
-            ingestLock.unlock();
-        }
+        dropped.addAndGet(n);
     }
 
     // ================================================================ statistics
@@ -302,7 +396,7 @@ public final class EventProcessor {
     }
 
     public long droppedCount() {
-        return dropped;
+        return dropped.get();
     }
 
     /** Events whose callback returned successfully. */
@@ -469,7 +563,7 @@ public final class EventProcessor {
     }
 
     private boolean finishedLocked() {
-        return stopped || (closing && ring.available() == 0 && unsettled.isEmpty());
+        return stopped || (closing && ring.tail() == accepted && ring.available() == 0 && unsettled.isEmpty());
     }
 
     /** True once consumers will never get another batch: shut down, or closed and all settled. */
@@ -545,7 +639,7 @@ public final class EventProcessor {
         if (flushWaiters > 0) {
             settledChanged.signalAll();
         }
-        if (closing && ring.available() == 0 && unsettled.isEmpty()) {
+        if (finishedLocked()) {
             workReady.signalAll(); // finished: let idle consumers leave
         }
     }
@@ -675,11 +769,11 @@ public final class EventProcessor {
     /** Stops accepting (later offers count as dropped); consumers send partial batches at once
      *  and finish when everything accepted is settled. Idempotent. */
     public void close() {
-        ingestLock.lock();
+        reserveLock.lock();
         try {
             acceptClosed = true;
         } finally {
-            ingestLock.unlock();
+            reserveLock.unlock();
         }
         deliveryLock.lock();
         try {
@@ -692,11 +786,11 @@ public final class EventProcessor {
     }
 
     public boolean isClosed() {
-        ingestLock.lock();
+        reserveLock.lock();
         try {
             return acceptClosed;
         } finally {
-            ingestLock.unlock();
+            reserveLock.unlock();
         }
     }
 

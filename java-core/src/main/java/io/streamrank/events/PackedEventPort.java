@@ -5,8 +5,12 @@ import io.streamrank.bridge.PackedWriter;
 import io.streamrank.bridge.StringCache;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The {@link EventProcessor} as the Python facade ({@code cpp_event_processor}) sees it: every
@@ -14,32 +18,61 @@ import java.util.concurrent.TimeUnit;
  * ({@code streamrank._wire}).
  *
  * <p><b>Stage packets.</b> Python stages pushed events and hands them over in bulk. Methods that
- * take {@code (ByteBuffer stage, int length)} first ingest the packet in {@code stage} when
- * {@code length > 0}, then do their own work, so a query in the same call sees every event pushed
- * before it (read-your-writes in one crossing). Packet layout (native byte order):
+ * take {@code (ByteBuffer stage, int length)} first take the packet in {@code stage} when
+ * {@code length > 0}. Packet layout (native byte order):
  * <pre>
  *   int64  credit      written BY JAVA on return: events Python may stage before the next packet
  *   int32  n           events in the packet
  *   int32  dropped     events Python refused since its last packet (added to the drop count)
  *   int64  now         Python's clock, epoch seconds (for the unique-users window)
  *   int64  age         nanoseconds since the oldest event of the packet was pushed
- *   strings (3n)       type, user_id, channel_id of event 0, then of event 1, ...
+ *   strings (3n)       the n types, then the n user ids, then the n channel ids
  *   int64 x n          timestamps
  * </pre>
- * Python computes its credit from the reply: the stage always holds fewer events than the last
- * credit, so every event Python accepted is accepted here (an offer that accepted fewer would
- * be a bug and raises {@link IllegalStateException} rather than losing events silently).
+ * Python stages only within the credit of the previous reply, so every event it accepted is
+ * accepted here; a packet beyond the capacity is a bug and raises
+ * {@link IllegalStateException} rather than losing events silently.
+ *
+ * <p><b>Asynchronous ingestion.</b> Taking a packet is cheap for the calling (Python) thread:
+ * it reserves capacity for its events (from then on they are accepted and counted), copies the
+ * packet's body and queues it. The port's ingest thread decodes queued packets, in order, and
+ * publishes them (statistics, ring). So the pushing thread pays a copy per packet, not the
+ * decoding and bookkeeping per event, which run on another core. Every method that reads the
+ * statistics, and flush and close, first ingests whatever is queued on the calling thread
+ * ("helping": the same lock, the same FIFO order), so a query in the same call still sees every
+ * event pushed before it (read-your-writes in one crossing).
  *
  * <p><b>Batches</b> ({@link #nextBatch}) are returned as: int64 batch id, int32 failures so far,
- * int32 n, strings (3n, event by event as above), int64 x n timestamps.
+ * int32 n, strings (3n: type, user_id, channel_id of event 0, then of event 1, ...), int64 x n
+ * timestamps.
  */
 public final class PackedEventPort {
     public static final int HEADER_BYTES = 32;
+    private static final AtomicInteger THREADS = new AtomicInteger();
 
     private final EventProcessor processor;
-    /** Recently decoded strings (types, channels, active users repeat). Guarded by
-     *  {@code this} (ingest is synchronized: Python serialises hand-offs anyway). */
+
+    /** A packet whose events are reserved and not yet published. Immutable. */
+    private record Packet(byte[] body, int n, long nowSeconds, long arrivalNanos) {}
+
+    /** Reserved packets in reservation order. Producers: callers of the stage methods (one at
+     *  a time in practice: Python serialises hand-offs; the reservation and the add happen
+     *  under {@code enqueueLock} so the queue order is the reservation order). Consumers: the
+     *  ingest thread and helping callers, one at a time under {@code ingestMonitor}. */
+    private final ConcurrentLinkedQueue<Packet> pending = new ConcurrentLinkedQueue<>();
+    private final Object enqueueLock = new Object();
+    /** Held while decoding and publishing: keeps publication in queue order. */
+    private final Object ingestMonitor = new Object();
+    /** Guarded by ingestMonitor: recently decoded strings (types, channels and active users
+     *  repeat, so most ids decode without an allocation). */
     private final StringCache strings = new StringCache(8192);
+    private final Thread ingester;
+    /** The ingest thread is about to park or parked. Volatile, paired with the queue: a producer
+     *  adds (volatile) then reads this; the ingester writes this then re-checks the queue. */
+    private volatile boolean ingesterIdle;
+    private volatile boolean stopping;
+    /** A packet the ingest thread could not decode (a bug); reported by the next call. */
+    private volatile RuntimeException ingestFailure;
 
     public PackedEventPort(int bufferSize, int batchSize, long flushIntervalMillis,
                            int maxRetries, long retryBackoffMillis, long maxRetryBackoffMillis) {
@@ -51,6 +84,9 @@ public final class PackedEventPort {
 
     public PackedEventPort(EventProcessor processor) {
         this.processor = processor;
+        this.ingester = new Thread(this::ingestLoop, "streamrank-ingest-" + THREADS.incrementAndGet());
+        this.ingester.setDaemon(true);
+        this.ingester.start();
     }
 
     public EventProcessor processor() {
@@ -59,41 +95,97 @@ public final class PackedEventPort {
 
     // ---------------------------------------------------------------- ingest
 
-    private synchronized void ingest(ByteBuffer stage, int length) {
+    /** Reserves and queues the packet in {@code stage} (the caller's thread pays a copy). */
+    private void take(ByteBuffer stage, int length) {
+        RuntimeException failure = ingestFailure;
+        if (failure != null) {
+            throw failure;
+        }
         if (length <= 0) {
             return;
         }
-        PackedReader in = new PackedReader(stage, length);
-        in.readLong(); // credit slot, written on the way out
-        int n = in.readInt();
-        int droppedDelta = in.readInt();
-        long now = in.readLong();
-        long age = in.readLong();
-        if (n < 0 || droppedDelta < 0) {
-            throw new IllegalArgumentException("bad stage packet: n=" + n + " dropped=" + droppedDelta);
+        ByteBuffer buf = stage.duplicate().order(ByteOrder.nativeOrder());
+        if (length < HEADER_BYTES || length > buf.capacity()) {
+            throw new IllegalArgumentException("bad stage packet length " + length);
+        }
+        int n = buf.getInt(8);
+        int droppedDelta = buf.getInt(12);
+        long now = buf.getLong(16);
+        long age = buf.getLong(24);
+        if (n < 0 || droppedDelta < 0 || age < 0) {
+            throw new IllegalArgumentException("bad stage packet: n=" + n + " dropped=" + droppedDelta + " age=" + age);
         }
         if (n > 0) {
-            String[] strings = in.readStrings(this.strings);
-            if (strings.length != 3 * n) {
-                throw new IllegalArgumentException("stage packet holds " + strings.length + " strings for " + n + " events");
+            byte[] body = new byte[length - HEADER_BYTES];
+            buf.get(HEADER_BYTES, body);
+            long arrival = processor.clock().nanoTime() - age;
+            synchronized (enqueueLock) {
+                processor.reserve(n, true); // all or nothing; beyond the credit is a bug
+                pending.add(new Packet(body, n, now, arrival));
             }
-            long[] timestamps = in.readLongs(n);
-            String[] types = new String[n];
-            String[] users = new String[n];
-            String[] channels = new String[n];
-            for (int i = 0, j = 0; i < n; i++, j += 3) {
-                types[i] = strings[j];
-                users[i] = strings[j + 1];
-                channels[i] = strings[j + 2];
-            }
-            int took = processor.offer(types, users, channels, timestamps, 0, n, now, age);
-            if (took != n) {
-                throw new IllegalStateException("event processor accepted " + took + " of " + n
-                        + " staged events (credit exceeded: " + (n - took) + " events were refused after"
-                        + " push_event returned True)");
+            if (ingesterIdle) {
+                LockSupport.unpark(ingester);
             }
         }
         processor.recordDropped(droppedDelta);
+    }
+
+    /** Decodes and publishes every queued packet, in order (the ingest thread, or a helper). */
+    private void ingestPending() {
+        synchronized (ingestMonitor) {
+            Packet p;
+            while ((p = pending.poll()) != null) {
+                try {
+                    publish(p);
+                } catch (RuntimeException e) {
+                    ingestFailure = e;
+                    throw e;
+                }
+            }
+        }
+        RuntimeException failure = ingestFailure;
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Under ingestMonitor. */
+    private void publish(Packet p) {
+        int n = p.n();
+        PackedReader in = new PackedReader(ByteBuffer.wrap(p.body()), p.body().length);
+        String[] all = in.readStrings(strings);
+        if (all.length != 3 * n) {
+            throw new IllegalArgumentException("stage packet holds " + all.length + " strings for " + n + " events");
+        }
+        long[] timestamps = in.readLongs(n);
+        String[] types = Arrays.copyOfRange(all, 0, n);
+        String[] users = Arrays.copyOfRange(all, n, 2 * n);
+        String[] channels = Arrays.copyOfRange(all, 2 * n, 3 * n);
+        processor.publishReserved(types, users, channels, timestamps, 0, n, p.nowSeconds(), p.arrivalNanos());
+    }
+
+    private void ingestLoop() {
+        while (!stopping) {
+            if (pending.isEmpty()) {
+                ingesterIdle = true;
+                if (pending.isEmpty() && !stopping) {
+                    LockSupport.park(this);
+                }
+                ingesterIdle = false;
+                continue;
+            }
+            try {
+                ingestPending();
+            } catch (RuntimeException e) {
+                return; // recorded in ingestFailure; the callers report it
+            }
+        }
+    }
+
+    /** Takes the packet and ingests everything queued on this thread (read-your-writes). */
+    private void ingest(ByteBuffer stage, int length) {
+        take(stage, length);
+        ingestPending();
     }
 
     private void writeCredit(ByteBuffer stage, int length) {
@@ -102,9 +194,10 @@ public final class PackedEventPort {
         }
     }
 
-    /** Ingests a stage packet; returns the new credit (also written into the packet). */
+    /** Takes a stage packet (ingested asynchronously); returns the new credit (also written
+     *  into the packet). */
     public long handoff(ByteBuffer stage, int length) {
-        ingest(stage, length);
+        take(stage, length);
         writeCredit(stage, length);
         return processor.freeCapacity();
     }
@@ -142,9 +235,10 @@ public final class PackedEventPort {
     public static final int DEAD_LETTER_EVENTS = 4;
     public static final int CREDIT = 5;
 
-    /** One of the counters above, after ingesting the stage. */
+    /** One of the counters above, after taking the stage (the counters count accepted events,
+     *  so they need no ingestion). */
     public long counter(ByteBuffer stage, int length, int which) {
-        ingest(stage, length);
+        take(stage, length);
         writeCredit(stage, length);
         return switch (which) {
             case ACCEPTED -> processor.acceptedCount();
@@ -249,7 +343,16 @@ public final class PackedEventPort {
         return processor.acceptedCount();
     }
 
+    /** Stops delivery and the ingest thread (after ingesting what is queued). Idempotent. */
     public void shutdown() {
-        processor.shutdown();
+        try {
+            if (ingestFailure == null) { // else already reported to a caller
+                ingestPending();
+            }
+        } finally {
+            stopping = true;
+            LockSupport.unpark(ingester);
+            processor.shutdown();
+        }
     }
 }

@@ -462,4 +462,36 @@ class EventProcessorTest {
         }
         assertEquals(6 * 50 * 7, p.deliveredCount());
     }
+
+    @Test
+    void reservationIsAllOrNothingWhenAskedAndPublicationNeedsOne() throws Exception {
+        EventProcessor p = processor(10, 5, 1000);
+        assertEquals(6, p.reserve(6, true));
+        assertThrows(IllegalStateException.class, () -> p.reserve(5, true), "only 4 left");
+        assertEquals(6, p.acceptedCount(), "a refused all-or-nothing reservation takes nothing");
+        assertEquals(4, p.reserve(9, false));
+        assertEquals(5, p.droppedCount());
+        String[] t = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"};
+        long[] ts = new long[11];
+        p.publishReserved(t, t, t, ts, 0, 10, T0, clock.nanoTime());
+        assertThrows(IllegalStateException.class, () -> p.publishReserved(t, t, t, ts, 10, 1, T0, 0),
+                "nothing left reserved");
+        assertEquals(10, p.publishedCount());
+        assertEquals(10, p.topChannels(20).size());
+    }
+
+    @Test
+    void closeWaitsForReservedEventsToBePublishedAndDelivered() throws Exception {
+        EventProcessor p = processor(10, 5, 1000);
+        assertEquals(3, p.reserve(3, true));
+        p.close();
+        assertThrows(IllegalStateException.class, () -> p.reserve(1, true));
+        assertFalse(p.isFinished(), "3 accepted events are not published yet");
+        String[] t = {"a", "b", "c"};
+        p.publishReserved(t, t, t, new long[3], 0, 3, T0, clock.nanoTime());
+        Batch b = p.pollBatch();
+        assertEquals(3, b.size());
+        p.complete(b.id());
+        assertTrue(p.isFinished());
+    }
 }

@@ -48,18 +48,15 @@ public class EventOfferBench {
         processor = new EventProcessor(1 << 16, 500, TimeUnit.SECONDS.toNanos(1), RetryPolicy.DEFAULT,
                 io.streamrank.events.Clock.SYSTEM);
         port = new PackedEventPort(processor);
-        StringBuilder text = new StringBuilder();
         for (int i = 0; i < N; i++) {
             types[i] = i % 5 == 0 ? "reaction" : "message";
             users[i] = Long.toString(300_000_000_000_000_000L + (i * 7919L) % 5000); // 5000 active users
             channels[i] = Long.toString(900_000_000_000_000_000L + i % 40);
             timestamps[i] = T0;
-            if (i > 0) {
-                text.append('\u001f');
-            }
-            text.append(types[i]).append('\u001f').append(users[i]).append('\u001f').append(channels[i]);
         }
-        byte[] data = text.toString().getBytes(StandardCharsets.ISO_8859_1);
+        String sep = "\u001f";
+        String text = String.join(sep, types) + sep + String.join(sep, users) + sep + String.join(sep, channels);
+        byte[] data = text.getBytes(StandardCharsets.ISO_8859_1);
         packet = ByteBuffer.allocateDirect(1 << 16).order(ByteOrder.nativeOrder());
         packet.putLong(0).putInt(N).putInt(0).putLong(T0).putLong(0);
         packet.putInt(3 * N).putInt(PackedReader.LATIN1_JOINED).putInt(0x1f).putInt(data.length).put(data);
@@ -96,14 +93,9 @@ public class EventOfferBench {
         long age = in.readLong();
         String[] strings = in.readStrings();
         long[] ts = in.readLongs(n);
-        String[] t = new String[n];
-        String[] u = new String[n];
-        String[] c = new String[n];
-        for (int i = 0, j = 0; i < n; i++, j += 3) {
-            t[i] = strings[j];
-            u[i] = strings[j + 1];
-            c[i] = strings[j + 2];
-        }
+        String[] t = java.util.Arrays.copyOfRange(strings, 0, n);
+        String[] u = java.util.Arrays.copyOfRange(strings, n, 2 * n);
+        String[] c = java.util.Arrays.copyOfRange(strings, 2 * n, 3 * n);
         int took = processor.offer(t, u, c, ts, 0, n, now, age);
         drain();
         return took;
