@@ -3,12 +3,13 @@
 The pipeline (bounded ingestion, batching, retry, dead letters, statistics) lives in Java
 (``io.streamrank.events``); this module is a thin fast facade:
 
-* ``push_event`` never crosses into Java. It validates, then *stages* the event in two Python
-  lists under a lock, within a capacity *credit* Java granted at the last hand-off (Java's free
-  capacity, which can only grow until the next hand-off). When the stage reaches the credit or
-  ``_CHUNK`` events it is handed to Java in one packed call (``streamrank._wire``), which
-  returns the new credit. So ``True`` always means Java will accept the event, and
-  ``buffer_size`` bounds staged + queued + batched + in-callback events exactly.
+* ``push_event`` never crosses into Java and takes no lock. It validates, then *stages* the
+  event in a slot of the current generation claimed with a ticket (``_Generation``), within a
+  capacity *credit* Java granted at the last hand-off (Java's free capacity, which can only
+  grow until the next hand-off). When the generation is full (the credit or ``_CHUNK``
+  events) it is handed to Java in one packed call (``streamrank._wire``), which returns the new
+  credit. So ``True`` always means Java will accept the event, and ``buffer_size`` bounds
+  staged + queued + batched + in-callback events exactly.
 * A background *ticker* thread hands off stragglers, so a lone event reaches Java quickly and
   is delivered ``flush_interval_ms`` after it was pushed (Java dates each packet by the age of
   its oldest event).
@@ -21,6 +22,7 @@ The pipeline (bounded ingestion, batching, retry, dead letters, statistics) live
 from __future__ import annotations
 
 import atexit
+import itertools
 import logging
 import os
 import struct
@@ -28,7 +30,6 @@ import sys
 import threading
 import time
 import weakref
-import itertools
 
 from streamrank import _jvm
 from streamrank._errors import JException, translate
@@ -59,7 +60,7 @@ _IDLE_TICKS = 20
 ATEXIT_TIMEOUT_SECONDS = 10.0
 
 # Counter ids of io.streamrank.events.PackedEventPort.counter
-_ACCEPTED, _DROPPED, _PENDING, _DELIVERED, _DEAD = 0, 1, 2, 3, 4
+_ACCEPTED, _DROPPED, _PENDING, _DELIVERED = 0, 1, 2, 3
 
 
 class DeliveryError(RuntimeError):
@@ -141,13 +142,13 @@ def _event_dicts(strings, timestamps):
 
 
 def _decode_batch(data):
-    """(batch id, failures so far, events, end offset) from a packed batch."""
+    """(batch id, failures so far, events) from a packed batch."""
     batch_id, failures, n = _BATCH_HEAD.unpack_from(data, 0)
     reader = Unpacker(data)
     reader.pos = _BATCH_HEAD.size
     strings = reader.read_strings()
     timestamps = reader.read_longs(n)
-    return batch_id, failures, _event_dicts(strings, timestamps), reader
+    return batch_id, failures, _event_dicts(strings, timestamps)
 
 
 class _Generation:
@@ -412,7 +413,7 @@ class _Core:
     def run_batch(self, data) -> None:
         """Decode one packed batch, run the callback, report the outcome to Java."""
         port = self.port
-        batch_id, failures, events, _ = _decode_batch(bytes(data))
+        batch_id, failures, events = _decode_batch(bytes(data))
         callback = self.callback
         if callback is None:
             port.release(batch_id)  # cleared meanwhile: keep the events for the next callback
@@ -424,12 +425,15 @@ class _Core:
             if close_old is not None:
                 close_old()
             callback(events)
-            if close_old is not None:
-                close_old()
         except BaseException as exc:  # a worker must survive anything a callback raises
             error = exc
         finally:
             _callback_state.depth -= 1
+        if close_old is not None:
+            try:
+                close_old()
+            except Exception:  # the batch's outcome stands: never re-run a callback that returned
+                log.exception("django.db.close_old_connections() failed after a batch")
         if error is None:
             port.complete(batch_id)
             return
@@ -441,12 +445,11 @@ class _Core:
         else:
             log.warning("flush callback failed on batch %d (%d events), attempt %d of %d: will retry",
                         batch_id, len(events), attempt, self.max_retries + 1, exc_info=error)
-        if close_old is not None:
-            try:
-                close_old()
-            except Exception:
-                log.exception("django.db.close_old_connections() failed after a failed batch")
-        port.fail(batch_id, f"{type(error).__name__}: {error}")
+        try:
+            summary = f"{type(error).__name__}: {error}"
+        except Exception:  # an exception whose __str__ fails
+            summary = type(error).__name__
+        port.fail(batch_id, summary)
 
     # ------------------------------------------------------------------ close
 
