@@ -138,6 +138,14 @@ public final class PackedReader {
      * values come back as the same {@link String}); other encodings are read as usual.
      */
     public String[] readStrings(StringCache cache) {
+        return readStrings(cache, 0, 0);
+    }
+
+    /**
+     * {@link #readStrings(StringCache)}, except the strings at indexes {@code [uncachedFrom,
+     * uncachedTo)} bypass the cache (high-cardinality values would only evict useful entries).
+     */
+    public String[] readStrings(StringCache cache, int uncachedFrom, int uncachedTo) {
         int at = pos;
         int count = readInt();
         int encoding = readInt();
@@ -170,13 +178,18 @@ public final class PackedReader {
             if (end < 0) {
                 throw new IllegalArgumentException("joined text holds " + (i + 1) + " strings, expected " + count);
             }
-            out[i] = cache.latin1(text, start, end);
+            out[i] = i >= uncachedFrom && i < uncachedTo
+                    ? new String(text, start, end - start, StandardCharsets.ISO_8859_1)
+                    : cache.latin1(text, start, end);
             start = end + 1;
         }
         if (whole.indexOf(s, start) >= 0) {
             throw new IllegalArgumentException("more than " + count + " joined strings");
         }
-        out[count - 1] = cache.latin1(text, start, nbytes);
+        int last = count - 1;
+        out[last] = last >= uncachedFrom && last < uncachedTo
+                ? new String(text, start, nbytes - start, StandardCharsets.ISO_8859_1)
+                : cache.latin1(text, start, nbytes);
         return out;
     }
 

@@ -87,69 +87,62 @@ public final class PackedWriter {
     /**
      * A strings section: count, encoding, separator (or -1 and lengths), byte length, text.
      *
-     * <p>Bulk work, no per-character method calls: every string is copied with
-     * {@link String#getChars} (an intrinsic) into one {@code char[]} with a one-unit gap between
-     * strings; one tight pass ORs the code units together (Latin-1 iff the result is below
-     * 0x100); the separator is found with {@link String#indexOf}; then the gaps get the
-     * separator and the text is narrowed to bytes, or copied as UTF-16LE.
+     * <p>One pass of {@code charAt} decides Latin-1; the separator is found with
+     * {@link String#indexOf} (a vectorised intrinsic); Latin-1 text is then copied string by
+     * string with {@link String#getBytes(int, int, byte[], int)}, which for a compact (Latin-1)
+     * string is a plain array copy, and UTF-16 text through a little-endian char view.
      */
+    @SuppressWarnings("deprecation") // getBytes(int, int, byte[], int): exact for Latin-1 text
     public PackedWriter putStrings(String[] strings, int from, int count) {
+        boolean latin1 = true;
         long chars = 0;
-        for (int i = from; i < from + count; i++) {
-            chars += strings[i].length();
-        }
-        int gaps = count > 1 ? count - 1 : 0;
-        char[] text = new char[Math.toIntExact(chars + gaps)];
-        int at = 0;
         for (int i = from; i < from + count; i++) {
             String s = strings[i];
             int len = s.length();
-            s.getChars(0, len, text, at);
-            at += len + 1; // leave the gap for the separator
+            chars += len;
+            if (latin1) {
+                for (int j = 0; j < len; j++) {
+                    if (s.charAt(j) > 0xff) {
+                        latin1 = false;
+                        break;
+                    }
+                }
+            }
         }
-        int or = 0;
-        for (char c : text) {
-            or |= c; // the gaps are still NUL: harmless
-        }
-        // String.indexOf is a vectorised intrinsic: one call per string and candidate.
         int sep = count <= 1 ? SEPARATORS[0] : chooseSeparator(strings, from, count);
-        boolean latin1 = (or | Math.max(sep, 0)) <= 0xff;
+        if (latin1 && sep > 0xff) {
+            latin1 = false; // the separator itself must be representable
+        }
+        long units = chars + (sep >= 0 && count > 1 ? count - 1 : 0);
+        int nbytes = Math.toIntExact(latin1 ? units : 2 * units);
         putInt(count);
         putInt(latin1 ? PackedReader.LATIN1 : PackedReader.UTF16);
         putInt(sep);
-        int units;
         if (sep < 0) {
             for (int i = from; i < from + count; i++) {
                 putInt(strings[i].length());
             }
-            // Close the gaps: the text is the plain concatenation.
-            int w = 0;
-            int r = 0;
-            for (int i = from; i < from + count; i++) {
-                int len = strings[i].length();
-                System.arraycopy(text, r, text, w, len);
-                r += len + 1;
-                w += len;
-            }
-            units = w;
-        } else {
-            int g = 0;
-            for (int i = from; i < from + count - 1; i++) {
-                g += strings[i].length();
-                text[g++] = (char) sep;
-            }
-            units = text.length;
         }
-        int nbytes = latin1 ? units : Math.multiplyExact(units, 2);
         putInt(nbytes);
-        int base = reserve(nbytes);
+        int at = reserve(nbytes);
         byte[] out = bytes;
         if (latin1) {
-            for (int i = 0; i < units; i++) {
-                out[base + i] = (byte) text[i];
+            for (int i = from; i < from + count; i++) {
+                if (i > from && sep >= 0) {
+                    out[at++] = (byte) sep;
+                }
+                String s = strings[i];
+                s.getBytes(0, s.length(), out, at);
+                at += s.length();
             }
         } else {
-            ByteBuffer.wrap(out, base, nbytes).order(ByteOrder.LITTLE_ENDIAN).asCharBuffer().put(text, 0, units);
+            java.nio.CharBuffer text = ByteBuffer.wrap(out, at, nbytes).order(ByteOrder.LITTLE_ENDIAN).asCharBuffer();
+            for (int i = from; i < from + count; i++) {
+                if (i > from && sep >= 0) {
+                    text.put((char) sep);
+                }
+                text.put(strings[i]);
+            }
         }
         return this;
     }

@@ -63,8 +63,8 @@ public final class PackedEventPort {
     private final Object enqueueLock = new Object();
     /** Held while decoding and publishing: keeps publication in queue order. */
     private final Object ingestMonitor = new Object();
-    /** Guarded by ingestMonitor: recently decoded strings (types, channels and active users
-     *  repeat, so most ids decode without an allocation). */
+    /** Guarded by ingestMonitor: recently decoded event types and channel ids (few distinct
+     *  values: they decode without an allocation, their hash codes already computed). */
     private final StringCache strings = new StringCache(8192);
     private final Thread ingester;
     /** The ingest thread is about to park or parked. Volatile, paired with the queue: a producer
@@ -95,8 +95,13 @@ public final class PackedEventPort {
 
     // ---------------------------------------------------------------- ingest
 
-    /** Reserves and queues the packet in {@code stage} (the caller's thread pays a copy). */
+    /** Reserves and queues the packet in {@code stage} (the caller's thread pays a copy) and
+     *  wakes the ingest thread for it. */
     private void take(ByteBuffer stage, int length) {
+        take(stage, length, true);
+    }
+
+    private void take(ByteBuffer stage, int length, boolean wakeIngester) {
         RuntimeException failure = ingestFailure;
         if (failure != null) {
             throw failure;
@@ -123,7 +128,7 @@ public final class PackedEventPort {
                 processor.reserve(n, true); // all or nothing; beyond the credit is a bug
                 pending.add(new Packet(body, n, now, arrival));
             }
-            if (ingesterIdle) {
+            if (wakeIngester && ingesterIdle) {
                 LockSupport.unpark(ingester);
             }
         }
@@ -153,7 +158,8 @@ public final class PackedEventPort {
     private void publish(Packet p) {
         int n = p.n();
         PackedReader in = new PackedReader(ByteBuffer.wrap(p.body()), p.body().length);
-        String[] all = in.readStrings(strings);
+        // Types and channel ids repeat: cached. User ids are many: decoded plainly.
+        String[] all = in.readStrings(strings, n, 2 * n);
         if (all.length != 3 * n) {
             throw new IllegalArgumentException("stage packet holds " + all.length + " strings for " + n + " events");
         }
@@ -182,9 +188,10 @@ public final class PackedEventPort {
         }
     }
 
-    /** Takes the packet and ingests everything queued on this thread (read-your-writes). */
+    /** Takes the packet and ingests everything queued on this thread (read-your-writes); the
+     *  ingest thread is not woken for a packet this thread ingests itself. */
     private void ingest(ByteBuffer stage, int length) {
-        take(stage, length);
+        take(stage, length, false);
         ingestPending();
     }
 

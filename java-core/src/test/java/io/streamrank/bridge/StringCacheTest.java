@@ -65,6 +65,19 @@ class StringCacheTest {
     }
 
     @Test
+    void aRangeCanBypassTheCache() {
+        String[] strings = {"m", "u1", "u1", "c"};
+        ByteBuffer buf = ByteBuffer.allocateDirect(256).order(ByteOrder.nativeOrder());
+        byte[] data = b(String.join("\u001f", strings));
+        buf.putInt(strings.length).putInt(PackedReader.LATIN1_JOINED).putInt(0x1f).putInt(data.length).put(data);
+        StringCache cache = new StringCache(16);
+        String[] out = new PackedReader(buf, buf.position()).readStrings(cache, 1, 3);
+        assertArrayEquals(strings, out);
+        assertEquals(2, cache.misses(), "only the first and the last went through the cache");
+        assertEquals(0, cache.hits());
+    }
+
+    @Test
     void otherEncodingsIgnoreTheCache() {
         ByteBuffer buf = ByteBuffer.allocateDirect(64).order(ByteOrder.nativeOrder());
         buf.putInt(2).putInt(PackedReader.LATIN1).putInt(1).putInt(2).put(b("abc"));
