@@ -750,3 +750,42 @@ def test_pushes_preempted_mid_stage_are_neither_lost_nor_duplicated(make):
     assert p.total_events_processed() == sum(accepted)
     assert p.events_dropped() == 6 * 3000 - sum(accepted)
     assert p.pending_events() == 0
+
+
+def test_push_event_takes_the_guides_keywords(make):
+    p = make()
+    got = Collector()
+    p.set_flush_callback(got)
+    assert p.push_event(event_type="message", user_id="42", channel_id="7", timestamp=1_700_000_000)
+    p.flush_now()
+    assert got.events == [{"type": "message", "user_id": "42", "channel_id": "7", "timestamp": 1_700_000_000}]
+
+
+def test_close_racing_with_pushers_keeps_every_true_and_counts_every_false():
+    p = EventStreamProcessor(4096, 2, 64, 5)
+    got = Collector()
+    p.set_flush_callback(got)
+    results = [[] for _ in range(4)]
+    started = threading.Barrier(5)
+
+    def produce(k):
+        started.wait()
+        for i in range(20_000):
+            results[k].append((f"p{k}-{i}", p.push_event("m", f"p{k}-{i}", "c", 1)))
+
+    threads = [threading.Thread(target=produce, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    started.wait()
+    while sum(len(r) for r in results) < 5000:
+        time.sleep(0.001)  # let the producers get going (not synchronisation: any point will do)
+    assert p.close() is True
+    for t in threads:
+        t.join()
+    accepted = {u for r in results for u, ok in r if ok}
+    refused = sum(1 for r in results for _, ok in r if not ok)
+    delivered = [e["user_id"] for e in got.events]
+    assert len(delivered) == len(set(delivered))
+    assert set(delivered) == accepted
+    assert p.total_events_processed() == len(accepted)
+    assert p.events_dropped() == refused
