@@ -125,4 +125,90 @@ public final class PackedReader {
         }
         return out;
     }
+
+    /**
+     * A strings section in the separated layout, the one {@link PackedWriter} replies with and
+     * Python's {@code Packer.put_strings_sep} writes: int32 count, int32 encoding, int32 separator
+     * code unit (or -1, then count int32 lengths in units of the encoding), int32 byte length,
+     * then the text, the strings joined by the separator. Python builds it with one
+     * {@code str.join} instead of a per-string length (~90 ns each from a Python loop).
+     * A single string is never split, whatever it contains.
+     */
+    public String[] readSeparatedStrings() {
+        int count = readInt();
+        int encoding = readInt();
+        int sep = readInt();
+        if (count < 0) {
+            throw new IllegalArgumentException("negative string count " + count);
+        }
+        int[] lengths = null;
+        if (sep < 0) {
+            lengths = new int[count];
+            int at = take(Math.multiplyExact(count, 4));
+            for (int i = 0; i < count; i++) {
+                lengths[i] = buf.getInt(at + 4 * i);
+                if (lengths[i] < 0) {
+                    throw new IllegalArgumentException("negative string length " + lengths[i]);
+                }
+            }
+        } else if (sep > 0xffff || (encoding == LATIN1 && sep > 0xff)) {
+            throw new IllegalArgumentException("separator " + sep + " not representable in encoding " + encoding);
+        }
+        int nbytes = readInt();
+        int base = take(nbytes);
+        char[] text;
+        if (encoding == LATIN1) {
+            text = new char[nbytes];
+            for (int i = 0; i < nbytes; i++) {
+                text[i] = (char) (buf.get(base + i) & 0xff);
+            }
+        } else if (encoding == UTF16) {
+            if ((nbytes & 1) != 0) {
+                throw new IllegalArgumentException("odd UTF-16 byte length " + nbytes);
+            }
+            text = new char[nbytes >>> 1];
+            for (int i = 0; i < text.length; i++) {
+                text[i] = (char) ((buf.get(base + 2 * i) & 0xff) | ((buf.get(base + 2 * i + 1) & 0xff) << 8));
+            }
+        } else {
+            throw new IllegalArgumentException("unknown string encoding " + encoding);
+        }
+        String[] out = new String[count];
+        if (count == 0) {
+            if (text.length != 0) {
+                throw new IllegalArgumentException("text without strings");
+            }
+            return out;
+        }
+        if (lengths != null) {
+            int off = 0;
+            for (int i = 0; i < count; i++) {
+                if (lengths[i] > text.length - off) {
+                    throw new IllegalArgumentException("string lengths exceed the text");
+                }
+                out[i] = new String(text, off, lengths[i]);
+                off += lengths[i];
+            }
+            return out;
+        }
+        if (count == 1) {
+            out[0] = new String(text);
+            return out;
+        }
+        int start = 0;
+        int found = 0;
+        for (int i = 0; i <= text.length; i++) {
+            if (i == text.length || text[i] == sep) {
+                if (found == count) {
+                    throw new IllegalArgumentException("more than " + count + " separated strings");
+                }
+                out[found++] = new String(text, start, i - start);
+                start = i + 1;
+            }
+        }
+        if (found != count) {
+            throw new IllegalArgumentException("expected " + count + " separated strings, found " + found);
+        }
+        return out;
+    }
 }

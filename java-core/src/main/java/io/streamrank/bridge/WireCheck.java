@@ -22,4 +22,11 @@ public final class WireCheck {
                 .putStrings(strings, 0, strings.length)
                 .toByteArray();
     }
+
+    /** Reads one separated strings section and writes it back as a reply strings section. */
+    public static byte[] echoSeparated(ByteBuffer buffer, int length) {
+        PackedReader in = new PackedReader(buffer, length);
+        String[] strings = in.readSeparatedStrings();
+        return new PackedWriter().putStrings(strings, 0, strings.length).toByteArray();
+    }
 }

@@ -118,7 +118,7 @@ public final class RankedSkipList {
             for (int i = level; i < nodeLevel; i++) {
                 update[i] = header;
                 rankAt[i] = 0;
-                header.upSpan[i - 1] = size; // a null link spans to the end
+                header.setSpan(i, size); // a null link spans to the end
             }
             level = nodeLevel;
         }
@@ -128,12 +128,12 @@ public final class RankedSkipList {
             node.setNext(i, prev.next(i));
             prev.setNext(i, node);
             if (i > 0) {
-                node.upSpan[i - 1] = prev.upSpan[i - 1] - (rank0 - rankAt[i]);
-                prev.upSpan[i - 1] = rank0 - rankAt[i] + 1;
+                node.setSpan(i, prev.span(i) - (rank0 - rankAt[i]));
+                prev.setSpan(i, rank0 - rankAt[i] + 1);
             }
         }
         for (int i = nodeLevel; i < level; i++) {
-            update[i].upSpan[i - 1]++;
+            update[i].setSpan(i, update[i].span(i) + 1);
         }
         Node prev0 = update[0];
         node.backward = prev0 == header ? null : prev0;
@@ -145,9 +145,24 @@ public final class RankedSkipList {
         size++;
     }
 
+    /**
+     * As {@link #findPredecessors} without the ranks: deleting needs only relative span changes,
+     * and not reading spans saves a cache miss per step above level 1.
+     */
+    private void findPredecessorsForDelete(double score, String id) {
+        Node x = header;
+        for (int i = level - 1; i >= 0; i--) {
+            Node next;
+            while ((next = x.next(i)) != null && before(next.score, next.id, score, id)) {
+                x = next;
+            }
+            update[i] = x;
+        }
+    }
+
     /** Unlinks a node that is in this list. */
     public void delete(Node node) {
-        findPredecessors(node.score, node.id);
+        findPredecessorsForDelete(node.score, node.id);
         if (update[0].next0 != node) {
             throw new IllegalStateException("node " + node.id + " is not in this list at score " + node.score);
         }
@@ -159,11 +174,11 @@ public final class RankedSkipList {
             Node prev = update[i];
             if (prev.next(i) == node) {
                 if (i > 0) {
-                    prev.upSpan[i - 1] += node.upSpan[i - 1] - 1;
+                    prev.setSpan(i, prev.span(i) + node.span(i) - 1);
                 }
                 prev.setNext(i, node.next(i));
             } else {
-                prev.upSpan[i - 1]--; // i > 0: level 0 always links straight to node
+                prev.setSpan(i, prev.span(i) - 1); // i > 0: level 0 always links straight to node
             }
         }
         if (node.next0 != null) {
@@ -171,7 +186,7 @@ public final class RankedSkipList {
         } else {
             tail = node.backward;
         }
-        while (level > 1 && header.upNext[level - 2] == null) {
+        while (level > 1 && header.next(level - 1) == null) {
             level--;
         }
         node.backward = null;
@@ -244,26 +259,39 @@ public final class RankedSkipList {
         Arrays.fill(header.upNext, null);
         Arrays.fill(header.upSpan, 0);
         header.next0 = null;
+        header.next1 = null;
+        header.span1 = 0;
         tail = null;
         size = 0;
         level = 1;
     }
 
     /**
-     * Multiplies every score by {@code factor} (finite, > 0): how the leaderboard moves its
-     * reference time. Multiplication by a positive constant never swaps two scores, but it can
-     * round distinct scores to the same value (underflow), after which the id decides their order
-     * and may disagree with the current one; in that case the list is rebuilt in O(n log n).
-     * Returns true when it had to rebuild.
+     * Multiplies every score by {@code factor} (finite, > 0). See {@link #remapScores}.
      */
     public boolean scaleScores(double factor) {
         if (!(factor > 0) || Double.isInfinite(factor)) {
             throw new IllegalArgumentException("scale factor must be finite and > 0, not " + factor);
         }
+        return remapScores(score -> score * factor);
+    }
+
+    /**
+     * Replaces every score s by {@code f(s)}, where f is non-decreasing and returns finite values:
+     * how the leaderboard moves its reference time. A non-decreasing f never swaps two scores, but
+     * it can round distinct scores to the same value (underflow), after which the id decides their
+     * order and may disagree with the current one; only then is the list re-sorted and rebuilt,
+     * in O(n log n). Returns true when it had to rebuild.
+     */
+    public boolean remapScores(java.util.function.DoubleUnaryOperator f) {
         boolean inOrder = true;
         Node prev = null;
         for (Node x = header.next0; x != null; x = x.next0) {
-            x.score = x.score * factor + 0.0; // + 0.0: an underflow to -0.0 becomes 0.0
+            double s = f.applyAsDouble(x.score) + 0.0; // + 0.0: an underflow to -0.0 becomes 0.0
+            if (Double.isNaN(s) || Double.isInfinite(s)) {
+                throw new IllegalArgumentException("score remapped to " + s + " for " + x.id);
+            }
+            x.score = s;
             if (prev != null && inOrder && !before(prev.score, prev.id, x.score, x.id)) {
                 inOrder = false;
             }
@@ -315,7 +343,7 @@ public final class RankedSkipList {
             for (int i = 0; i < nodeLevel; i++) {
                 last[i].setNext(i, node);
                 if (i > 0) {
-                    last[i].upSpan[i - 1] = rank - lastRank[i];
+                    last[i].setSpan(i, rank - lastRank[i]);
                 }
                 last[i] = node;
                 lastRank[i] = rank;
@@ -330,11 +358,11 @@ public final class RankedSkipList {
         for (int i = 0; i < top; i++) {
             last[i].setNext(i, null);
             if (i > 0) {
-                last[i].upSpan[i - 1] = size - lastRank[i];
+                last[i].setSpan(i, size - lastRank[i]);
             }
         }
         for (int i = top; i < MAX_LEVEL; i++) {
-            header.upSpan[i - 1] = size;
+            header.setSpan(i, size);
         }
     }
 
