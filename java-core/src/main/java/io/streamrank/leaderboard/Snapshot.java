@@ -46,6 +46,12 @@ final class Snapshot {
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 
+    /**
+     * Test seam: runs after the temporary file is complete and synced, just before the rename
+     * (a test throws from it to simulate a crash at the worst moment). Null in production.
+     */
+    static volatile Runnable beforeRename;
+
     private Snapshot() {}
 
     /** What a save needs, copied under the lock so the file is written outside it. */
@@ -102,6 +108,10 @@ final class Snapshot {
                 }
                 out.flush();
                 channel.force(true);
+            }
+            Runnable hook = beforeRename;
+            if (hook != null) {
+                hook.run();
             }
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
