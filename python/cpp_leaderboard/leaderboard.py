@@ -384,7 +384,7 @@ class Leaderboard:
             if rank == 0:
                 return None
             score, stamp = _SCORE_AND_STAMP.unpack_from(self._io, 0)
-        return {"rank": rank, "user_id": user_id, "score": score, "last_update": stamp}
+        return {"rank": int(rank), "user_id": user_id, "score": score, "last_update": stamp}
 
     def get_rank_range(self, start, stop) -> list:
         """A page of the ranking, as Redis ``ZREVRANGE start stop``: 0-based positions, both
