@@ -400,6 +400,15 @@ def test_long_ids_and_big_replies(board):
     assert everyone[-1] == {"rank": 5001, "user_id": "user-004999-padding-padding", "score": 1.0, "last_update": T0}
 
 
+def test_ids_using_every_bmp_character_come_back(board):
+    # The reply cannot use a separator: Java falls back to explicit lengths.
+    everything = "".join(chr(c) for c in range(1, 0x10000) if not 0xD800 <= c <= 0xDFFF)
+    board.update_user(everything, 2.0, T0)
+    board.update_user("plain", 1.0, T0)
+    assert ids(board.get_top_users(5)) == [everything, "plain"]
+    assert board.get_user_rank(everything)["rank"] == 1
+
+
 # ----------------------------------------------------------------------------- bad input
 
 

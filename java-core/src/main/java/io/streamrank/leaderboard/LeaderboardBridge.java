@@ -13,13 +13,18 @@ import java.nio.file.Path;
  * The Java side of {@code cpp_leaderboard.Leaderboard}: one method per Python method, each one
  * JPype call (~1.6 us, which dominates everything else a query does).
  *
+ * <h2>Buffers</h2>
+ * Two Python-owned {@code bytearray}s, seen here as direct {@link ByteBuffer}s, are handed over
+ * once with {@link #setStage} and {@link #setIo} (again only when Python reallocates one), so
+ * the per-call arguments are primitives: a {@code ByteBuffer} argument costs JPype ~0.25 us to
+ * convert, a primitive much less.
+ *
  * <h2>Staged updates</h2>
- * Python stages {@code update_user} calls in memory and packs them into its stage buffer (a
- * direct {@link ByteBuffer} over a Python {@code bytearray}): int32 n, n user ids
- * ({@link PackedReader#readSeparatedStrings}), n float64 points, n int64 timestamps. Every
- * method takes that buffer and its length first (0: nothing staged) and applies the batch under
- * the board's lock before doing its own work, in the same crossing. The batch is checked whole
- * before any of it is applied.
+ * Python stages {@code update_user} calls in memory and packs them into the stage buffer:
+ * int32 n, n user ids ({@link PackedReader#readSeparatedStrings}), n float64 points, n int64
+ * timestamps. Every method takes the packed length first (0: nothing staged) and applies the
+ * batch under the board's lock before doing its own work, in the same crossing. The batch is
+ * checked whole before any of it is applied.
  *
  * <h2>Arguments and replies</h2>
  * A user id argument arrives in the io buffer (a second Python-owned direct buffer) as raw
@@ -39,6 +44,10 @@ public final class LeaderboardBridge {
     public static final int UTF16 = PackedReader.UTF16;
 
     private final DecayedLeaderboard leaderboard;
+    /** The staged-updates buffer (Python's Packer), or null before the first batch. */
+    private ByteBuffer stage;
+    /** Arguments in, replies out. */
+    private ByteBuffer io;
     /** A reply that did not fit the io buffer, until {@link #takeReply}. */
     private byte[] oversized;
 
@@ -50,10 +59,21 @@ public final class LeaderboardBridge {
         return leaderboard;
     }
 
+    public void setStage(ByteBuffer stage) {
+        this.stage = stage;
+    }
+
+    public void setIo(ByteBuffer io) {
+        this.io = io.order(ByteOrder.nativeOrder());
+    }
+
     /** Applies a staged batch to {@code board}; the caller holds the lock. */
     static void applyStaged(Board board, ByteBuffer stage, int length) {
         if (length == 0) {
             return;
+        }
+        if (stage == null) {
+            throw new IllegalStateException("a staged batch but no stage buffer (setStage)");
         }
         PackedReader in = new PackedReader(stage, length);
         int n = in.readInt();
@@ -94,7 +114,7 @@ public final class LeaderboardBridge {
     }
 
     /** Copies a reply into io, or keeps it for {@link #takeReply}; returns its length or -1. */
-    private int reply(ByteBuffer io, PackedWriter w) {
+    private int reply(PackedWriter w) {
         if (w.size() <= io.capacity()) {
             io.put(0, w.toByteArray());
             return w.size();
@@ -113,7 +133,7 @@ public final class LeaderboardBridge {
         return r;
     }
 
-    private int window(Board board, long window, long now, ByteBuffer io) {
+    private int window(Board board, long window, long now) {
         int first = Ranges.firstRank(window);
         int count = Ranges.count(window);
         String[] ids = new String[count];
@@ -125,39 +145,39 @@ public final class LeaderboardBridge {
         w.putStrings(ids, 0, n);
         w.putDoubles(scores, 0, n);
         w.putLongs(stamps, 0, n);
-        return reply(io, w);
+        return reply(w);
     }
 
     /** Applies the staged batch only (the stage filled up); returns the size. */
-    public int apply(ByteBuffer stage, int stageLength) {
+    public int apply(int stageLength) {
         synchronized (leaderboard.lock) {
             applyStaged(leaderboard.board, stage, stageLength);
             return leaderboard.board.size();
         }
     }
 
-    public int size(ByteBuffer stage, int stageLength) {
-        return apply(stage, stageLength);
+    public int size(int stageLength) {
+        return apply(stageLength);
     }
 
-    public int top(ByteBuffer stage, int stageLength, ByteBuffer io, int k, long now) {
+    public int top(int stageLength, int k, long now) {
         synchronized (leaderboard.lock) {
             Board board = leaderboard.board;
             applyStaged(board, stage, stageLength);
-            return window(board, Ranges.top(k, board.size()), now, io);
+            return window(board, Ranges.top(k, board.size()), now);
         }
     }
 
-    public int range(ByteBuffer stage, int stageLength, ByteBuffer io, long start, long stop, long now) {
+    public int range(int stageLength, long start, long stop, long now) {
         synchronized (leaderboard.lock) {
             Board board = leaderboard.board;
             applyStaged(board, stage, stageLength);
-            return window(board, Ranges.rankWindow(start, stop, board.size()), now, io);
+            return window(board, Ranges.rankWindow(start, stop, board.size()), now);
         }
     }
 
     /** Returns -2 when the user is unknown, else as {@link #top}. */
-    public int around(ByteBuffer stage, int stageLength, ByteBuffer io, int idBytes, int idEncoding, int radius, long now) {
+    public int around(int stageLength, int idBytes, int idEncoding, int radius, long now) {
         if (radius < 0) {
             throw new IllegalArgumentException("radius must be >= 0, not " + radius);
         }
@@ -169,7 +189,7 @@ public final class LeaderboardBridge {
             if (node == null) {
                 return -2;
             }
-            return window(board, Ranges.around(board.list.rankOf(node), radius, board.size()), now, io);
+            return window(board, Ranges.around(board.list.rankOf(node), radius, board.size()), now);
         }
     }
 
@@ -177,7 +197,7 @@ public final class LeaderboardBridge {
      * The user's 1-based rank, with its score at {@code now} and last update written to io as
      * float64 and int64 at offsets 0 and 8; 0 when the user is unknown.
      */
-    public int rank(ByteBuffer stage, int stageLength, ByteBuffer io, int idBytes, int idEncoding, long now) {
+    public int rank(int stageLength, int idBytes, int idEncoding, long now) {
         String id = readId(io, idBytes, idEncoding);
         synchronized (leaderboard.lock) {
             Board board = leaderboard.board;
@@ -186,14 +206,13 @@ public final class LeaderboardBridge {
             if (node == null) {
                 return 0;
             }
-            io.order(ByteOrder.nativeOrder());
             io.putDouble(0, board.scalerAt(now).apply(node.score()));
             io.putLong(8, node.stamp);
             return board.list.rankOf(node);
         }
     }
 
-    public boolean remove(ByteBuffer stage, int stageLength, ByteBuffer io, int idBytes, int idEncoding) {
+    public boolean remove(int stageLength, int idBytes, int idEncoding) {
         String id = readId(io, idBytes, idEncoding);
         synchronized (leaderboard.lock) {
             Board board = leaderboard.board;
@@ -202,13 +221,13 @@ public final class LeaderboardBridge {
         }
     }
 
-    public void save(ByteBuffer stage, int stageLength, String path) throws IOException {
-        apply(stage, stageLength);
+    public void save(int stageLength, String path) throws IOException {
+        apply(stageLength);
         leaderboard.save(Path.of(path));
     }
 
-    public void load(ByteBuffer stage, int stageLength, String path) throws IOException {
-        apply(stage, stageLength);
+    public void load(int stageLength, String path) throws IOException {
+        apply(stageLength);
         leaderboard.load(Path.of(path));
     }
 

@@ -18,6 +18,12 @@ class LeaderboardBridgeTest {
     private final ByteBuffer stage = ByteBuffer.allocateDirect(1 << 16).order(ByteOrder.nativeOrder());
     private final ByteBuffer io = ByteBuffer.allocateDirect(256).order(ByteOrder.nativeOrder());
 
+    private LeaderboardBridge bridge(LeaderboardBridge b) {
+        b.setStage(stage);
+        b.setIo(io);
+        return b;
+    }
+
     /** Packs a staged batch as cpp_leaderboard's _pack_locked does; returns its length. */
     private int stage(Object... triples) {
         stage.clear();
@@ -79,34 +85,34 @@ class LeaderboardBridgeTest {
 
     @Test
     void stagedBatchIsAppliedBeforeTheQueryInTheSameCall() {
-        LeaderboardBridge bridge = new LeaderboardBridge(1.0, 0);
+        LeaderboardBridge bridge = bridge(new LeaderboardBridge(1.0, 0));
         int len = stage("a", 5, T0, "b", 7, T0, "a", 4, T0 + 10, "ghost", 0, T0);
-        int reply = bridge.top(stage, len, io, 10, T0);
+        int reply = bridge.top(len, 10, T0);
         assertEquals(List.of("1:a:9.0:" + (T0 + 10), "2:b:7.0:" + T0), decode(ioBytes(reply)));
-        assertEquals(2, bridge.size(stage, 0));
+        assertEquals(2, bridge.size(0));
 
-        int rank = bridge.rank(stage, stage("c", 8, T0), io, id("b"), LeaderboardBridge.LATIN1, T0);
+        int rank = bridge.rank(stage("c", 8, T0), id("b"), LeaderboardBridge.LATIN1, T0);
         assertEquals(3, rank);
         assertEquals(7.0, io.getDouble(0));
         assertEquals(T0, io.getLong(8));
-        assertEquals(0, bridge.rank(stage, 0, io, id("nobody"), LeaderboardBridge.LATIN1, T0));
+        assertEquals(0, bridge.rank(0, id("nobody"), LeaderboardBridge.LATIN1, T0));
 
         assertEquals(List.of("2:c:8.0:" + T0, "3:b:7.0:" + T0),
-                decode(ioBytes(bridge.range(stage, 0, io, -2, -1, T0))));
+                decode(ioBytes(bridge.range(0, -2, -1, T0))));
         assertEquals(List.of("1:a:9.0:" + (T0 + 10), "2:c:8.0:" + T0),
-                decode(ioBytes(bridge.around(stage, 0, io, id("a"), LeaderboardBridge.LATIN1, 1, T0))));
-        assertEquals(-2, bridge.around(stage, 0, io, id("zz"), LeaderboardBridge.LATIN1, 1, T0));
-        assertEquals(true, bridge.remove(stage, 0, io, id("a"), LeaderboardBridge.LATIN1));
-        assertEquals(List.of(), decode(ioBytes(bridge.top(stage, 0, io, 0, T0))));
+                decode(ioBytes(bridge.around(0, id("a"), LeaderboardBridge.LATIN1, 1, T0))));
+        assertEquals(-2, bridge.around(0, id("zz"), LeaderboardBridge.LATIN1, 1, T0));
+        assertEquals(true, bridge.remove(0, id("a"), LeaderboardBridge.LATIN1));
+        assertEquals(List.of(), decode(ioBytes(bridge.top(0, 0, T0))));
     }
 
     @Test
     void repliesTooBigForTheIoBufferAreKeptAside() {
-        LeaderboardBridge bridge = new LeaderboardBridge(1.0, 0);
+        LeaderboardBridge bridge = bridge(new LeaderboardBridge(1.0, 0));
         for (int i = 0; i < 100; i++) {
             bridge.leaderboard().update("user-" + i, i + 1, T0);
         }
-        assertEquals(-1, bridge.top(stage, 0, io, 100, T0));
+        assertEquals(-1, bridge.top(0, 100, T0));
         List<String> all = decode(bridge.takeReply());
         assertEquals(100, all.size());
         assertEquals("1:user-99:100.0:" + T0, all.get(0));
@@ -115,20 +121,20 @@ class LeaderboardBridgeTest {
 
     @Test
     void aBatchWithABadValueIsRejectedWhole() {
-        LeaderboardBridge bridge = new LeaderboardBridge(1.0, 0);
+        LeaderboardBridge bridge = bridge(new LeaderboardBridge(1.0, 0));
         int len = stage("a", 1, T0, "b", Double.NaN, T0);
-        assertThrows(IllegalArgumentException.class, () -> bridge.apply(stage, len));
-        assertEquals(0, bridge.size(stage, 0));
+        assertThrows(IllegalArgumentException.class, () -> bridge.apply(len));
+        assertEquals(0, bridge.size(0));
         int badCount = stage("a", 1, T0);
         stage.putInt(0, 2);
-        assertThrows(IllegalArgumentException.class, () -> bridge.apply(stage, badCount));
-        assertThrows(IllegalArgumentException.class, () -> bridge.rank(stage, 0, io, 999, 0, T0));
-        assertThrows(IllegalArgumentException.class, () -> bridge.rank(stage, 0, io, 3, 1, T0));
+        assertThrows(IllegalArgumentException.class, () -> bridge.apply(badCount));
+        assertThrows(IllegalArgumentException.class, () -> bridge.rank(0, 999, 0, T0));
+        assertThrows(IllegalArgumentException.class, () -> bridge.rank(0, 3, 1, T0));
     }
 
     @Test
     void utf16IdsRoundTripThroughTheIoBuffer() {
-        LeaderboardBridge bridge = new LeaderboardBridge(1.0, 0);
+        LeaderboardBridge bridge = bridge(new LeaderboardBridge(1.0, 0));
         String id = "\u4e2d\uD83D\uDE00";
         bridge.leaderboard().update(id, 3, T0);
         for (int i = 0; i < id.length(); i++) {
@@ -137,6 +143,6 @@ class LeaderboardBridgeTest {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             return; // the id bytes are UTF-16LE; this test writes native order
         }
-        assertEquals(1, bridge.rank(stage, 0, io, 2 * id.length(), LeaderboardBridge.UTF16, T0));
+        assertEquals(1, bridge.rank(0, 2 * id.length(), LeaderboardBridge.UTF16, T0));
     }
 }
