@@ -43,6 +43,9 @@ _STATE = _jvm.STATE
 # Updates staged before a bulk apply. Past ~256 the per-update share of the crossing and the
 # packing overhead is under 2%; larger stages only make the query that flushes them slower.
 _STAGE_LIMIT = 512
+# Full stages go to Java's background applier (queries apply what is still queued first), so
+# staging the next updates overlaps with applying these.
+_BACKGROUND_APPLY = True
 # The largest batch one crossing carries (update_users on a big iterable is cut into these).
 _BULK_CHUNK = 1 << 16
 _IO_BYTES = 1 << 16
@@ -347,7 +350,10 @@ class Leaderboard:
 
     def _flush_locked(self) -> None:
         try:
-            self._bridge.apply(self._pack_locked())
+            if _BACKGROUND_APPLY:
+                self._bridge.submit(self._pack_locked())
+            else:
+                self._bridge.apply(self._pack_locked())
         except JException as exc:
             raise translate(exc) from None
 

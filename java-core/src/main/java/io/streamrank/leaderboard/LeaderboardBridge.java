@@ -67,30 +67,28 @@ public final class LeaderboardBridge {
         this.io = io.order(ByteOrder.nativeOrder());
     }
 
-    /** Applies a staged batch to {@code board}; the caller holds the lock. */
-    static void applyStaged(Board board, ByteBuffer stage, int length) {
+    /** The staged batch Python packed, decoded and checked (outside any lock), or null. */
+    private UpdateBatch staged(int length) {
         if (length == 0) {
-            return;
+            return null;
         }
         if (stage == null) {
             throw new IllegalStateException("a staged batch but no stage buffer (setStage)");
         }
-        PackedReader in = new PackedReader(stage, length);
-        int n = in.readInt();
-        String[] ids = in.readSeparatedStrings();
-        if (ids.length != n) {
-            throw new IllegalArgumentException("staged batch: " + n + " updates but " + ids.length + " user ids");
+        return UpdateBatch.read(stage, length);
+    }
+
+    /**
+     * Under the lock: applies batches queued by {@link #submit}, then this call's staged batch,
+     * and returns the board the call then works on.
+     */
+    private Board catchUpLocked(UpdateBatch batch) {
+        leaderboard.drainLocked();
+        Board board = leaderboard.board;
+        if (batch != null) {
+            batch.applyTo(board);
         }
-        double[] points = in.readDoubles(n);
-        long[] stamps = in.readLongs(n);
-        for (int i = 0; i < n; i++) {
-            if (Double.isNaN(points[i]) || Double.isInfinite(points[i])) {
-                throw new IllegalArgumentException("points must be finite, not " + points[i] + " (user_id " + Snapshot.quote(ids[i]) + ")");
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            board.add(ids[i], points[i], stamps[i]);
-        }
+        return board;
     }
 
     static String readId(ByteBuffer io, int nbytes, int encoding) {
@@ -148,11 +146,22 @@ public final class LeaderboardBridge {
         return reply(w);
     }
 
-    /** Applies the staged batch only (the stage filled up); returns the size. */
+    /**
+     * Hands a full stage to the background applier ({@link DecayedLeaderboard#submit}) and
+     * returns once it is decoded: Python can stage the next updates while Java applies these.
+     */
+    public void submit(int stageLength) {
+        UpdateBatch batch = staged(stageLength);
+        if (batch != null) {
+            leaderboard.submit(batch);
+        }
+    }
+
+    /** Applies the staged batch (and everything queued) now; returns the size. */
     public int apply(int stageLength) {
+        UpdateBatch batch = staged(stageLength);
         synchronized (leaderboard.lock) {
-            applyStaged(leaderboard.board, stage, stageLength);
-            return leaderboard.board.size();
+            return catchUpLocked(batch).size();
         }
     }
 
@@ -161,17 +170,17 @@ public final class LeaderboardBridge {
     }
 
     public int top(int stageLength, int k, long now) {
+        UpdateBatch batch = staged(stageLength);
         synchronized (leaderboard.lock) {
-            Board board = leaderboard.board;
-            applyStaged(board, stage, stageLength);
+            Board board = catchUpLocked(batch);
             return window(board, Ranges.top(k, board.size()), now);
         }
     }
 
     public int range(int stageLength, long start, long stop, long now) {
+        UpdateBatch batch = staged(stageLength);
         synchronized (leaderboard.lock) {
-            Board board = leaderboard.board;
-            applyStaged(board, stage, stageLength);
+            Board board = catchUpLocked(batch);
             return window(board, Ranges.rankWindow(start, stop, board.size()), now);
         }
     }
@@ -182,9 +191,9 @@ public final class LeaderboardBridge {
             throw new IllegalArgumentException("radius must be >= 0, not " + radius);
         }
         String id = readId(io, idBytes, idEncoding);
+        UpdateBatch batch = staged(stageLength);
         synchronized (leaderboard.lock) {
-            Board board = leaderboard.board;
-            applyStaged(board, stage, stageLength);
+            Board board = catchUpLocked(batch);
             Node node = board.get(id);
             if (node == null) {
                 return -2;
@@ -199,9 +208,9 @@ public final class LeaderboardBridge {
      */
     public int rank(int stageLength, int idBytes, int idEncoding, long now) {
         String id = readId(io, idBytes, idEncoding);
+        UpdateBatch batch = staged(stageLength);
         synchronized (leaderboard.lock) {
-            Board board = leaderboard.board;
-            applyStaged(board, stage, stageLength);
+            Board board = catchUpLocked(batch);
             Node node = board.get(id);
             if (node == null) {
                 return 0;
@@ -214,9 +223,9 @@ public final class LeaderboardBridge {
 
     public boolean remove(int stageLength, int idBytes, int idEncoding) {
         String id = readId(io, idBytes, idEncoding);
+        UpdateBatch batch = staged(stageLength);
         synchronized (leaderboard.lock) {
-            Board board = leaderboard.board;
-            applyStaged(board, stage, stageLength);
+            Board board = catchUpLocked(batch);
             return board.remove(id);
         }
     }

@@ -235,6 +235,117 @@ class DecayedLeaderboardTest {
         assertEquals(0, none.renormalisations());
     }
 
+    private static UpdateBatch batch(Object... triples) {
+        int n = triples.length / 3;
+        String[] ids = new String[n];
+        double[] points = new double[n];
+        long[] stamps = new long[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = (String) triples[3 * i];
+            points[i] = ((Number) triples[3 * i + 1]).doubleValue();
+            stamps[i] = ((Number) triples[3 * i + 2]).longValue();
+        }
+        return new UpdateBatch(ids, points, stamps);
+    }
+
+    @Test
+    void submittedBatchesApplyInOrderBeforeAnyLaterCall() {
+        // Order matters with eviction: applied in order the result is a = 5; b's batch first would give 6.
+        DecayedLeaderboard lb = new DecayedLeaderboard(1.0, 1);
+        lb.submit(batch("a", 1, T0));
+        lb.submit(batch("b", 2, T0, "a", 5, T0));
+        assertEquals(5.0, lb.rank("a", T0).score());
+        assertNull(lb.rank("b", T0));
+        assertEquals(0, lb.pendingBatches());
+        lb.submit(batch("c", 9, T0));
+        lb.update("d", 10, T0); // a synchronous call also applies what is queued first
+        assertEquals(List.of("d"), ids(lb.top(5, T0)));
+    }
+
+    @Test
+    void theQueueIsBoundedAndEveryBatchLands() {
+        DecayedLeaderboard lb = new DecayedLeaderboard(1.0, 0);
+        for (int i = 0; i < 200; i++) {
+            lb.submit(batch("u" + (i % 10), 1, T0 + i));
+            assertTrue(lb.pendingBatches() <= DecayedLeaderboard.MAX_PENDING);
+        }
+        assertEquals(10, lb.size());
+        for (int u = 0; u < 10; u++) {
+            assertEquals(20.0, lb.rank("u" + u, T0).score());
+        }
+    }
+
+    @Test
+    void aLoadAppliesEarlierBatchesToTheOldBoardFirst(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        DecayedLeaderboard saved = new DecayedLeaderboard(1.0, 0);
+        saved.update("from-file", 1, T0);
+        java.nio.file.Path file = dir.resolve("b.json");
+        saved.save(file);
+        DecayedLeaderboard lb = new DecayedLeaderboard(1.0, 0);
+        lb.submit(batch("before-load", 1, T0));
+        lb.load(file);
+        assertEquals(List.of("from-file"), ids(lb.top(5, T0)));
+    }
+
+    @Test
+    void batchesAreCheckedWhole() {
+        assertThrows(IllegalArgumentException.class, () -> batch("a", 1, T0, "b", Double.NaN, T0));
+        assertThrows(NullPointerException.class, () -> new UpdateBatch(new String[] {null}, new double[] {1}, new long[] {1}));
+        assertThrows(IllegalArgumentException.class, () -> new UpdateBatch(new String[] {"a"}, new double[0], new long[] {1}));
+    }
+
+    @Test
+    void concurrentSubmittersAndReadersSeeExactTotals() throws Exception {
+        DecayedLeaderboard lb = new DecayedLeaderboard(1.0, 0);
+        int threads = 3;
+        int rounds = 300;
+        CyclicBarrier start = new CyclicBarrier(threads + 1);
+        ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                final int thread = t;
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    for (int r = 0; r < rounds; r++) {
+                        lb.submit(batch("t" + thread + "-a", 1, T0 + r, "t" + thread + "-b", 2, T0 + r));
+                    }
+                    return null;
+                }));
+            }
+            futures.add(pool.submit(() -> {
+                start.await();
+                for (int i = 0; i < 500; i++) {
+                    // One call, one lock hold: a batch is never seen half applied, so within one
+                    // snapshot each thread's b (2 points per batch) is exactly twice its a.
+                    Map<String, Double> seen = new HashMap<>();
+                    for (RankedUser u : lb.range(0, -1, T0)) {
+                        seen.put(u.userId(), u.score());
+                    }
+                    for (int t = 0; t < threads; t++) {
+                        Double a = seen.get("t" + t + "-a");
+                        Double b = seen.get("t" + t + "-b");
+                        assertEquals(a == null, b == null);
+                        if (a != null) {
+                            assertEquals(2 * a, b);
+                        }
+                    }
+                }
+                return null;
+            }));
+            for (Future<?> f : futures) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (int t = 0; t < threads; t++) {
+            assertEquals((double) rounds, lb.rank("t" + t + "-a", T0).score());
+            assertEquals(2.0 * rounds, lb.rank("t" + t + "-b", T0).score());
+        }
+    }
+
     @Test
     void concurrentWritersAndReadersSeeExactTotals() throws Exception {
         DecayedLeaderboard lb = new DecayedLeaderboard(1.0, 0);
