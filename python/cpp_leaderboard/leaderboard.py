@@ -5,10 +5,11 @@ index, scores normalised to a reference time so decay never touches every user).
 a thin facade whose only job is to cross into Java as rarely as possible, because one JPype call
 costs ~1.6 us, more than the Java work behind most methods:
 
-- ``update_user`` validates its arguments and *stages* the update in Python lists (no crossing).
-  The stage is packed and applied in bulk when it reaches ``_STAGE_LIMIT`` updates, and in any
-  case by the next other call, which carries the staged batch into Java together with its own
-  arguments: one crossing per call.
+- ``update_user`` validates its arguments and *stages* the update in Python arrays (no
+  crossing). A full stage (``_STAGE_LIMIT`` updates) is packed and handed to Java, which queues
+  it for a background thread and returns, so Python stages the next updates while Java applies
+  these. Every other call carries what is still staged into Java together with its own
+  arguments, and Java applies queued batches, then that, before answering: one crossing per call.
 - Linearizability: one lock per leaderboard is held from staging through the Java call and the
   copy of its reply, so every call sees every ``update_user`` that returned before it began, and
   calls take effect in the order they took the lock.
@@ -77,6 +78,11 @@ def _check_user_id(user_id, where: str = "") -> str:
 
 
 def _check_points(points, where: str = "") -> float:
+    if type(points) is int:  # the common slow-path case: int points from a database
+        try:
+            return float(points)
+        except OverflowError:
+            raise ValueError(f"{where}points must be finite, not {points!r}") from None
     if isinstance(points, bool) or not isinstance(points, (numbers.Real, decimal.Decimal)):
         raise TypeError(f"{where}points must be a number (int or float), not {_type_name(points)}")
     try:
@@ -277,36 +283,42 @@ class Leaderboard:
         stamps = array("q")
         now = None
         for i, item in enumerate(items):
-            where = f"updates[{i}]: "
-            if isinstance(item, Mapping):
-                try:
-                    uid = item["user_id"]
-                    pts = item["points"]
-                except KeyError as exc:
-                    raise ValueError(f"{where}missing key {exc.args[0]!r}") from None
-                ts = item.get("timestamp", 0)
-            elif isinstance(item, (tuple, list)):
+            kind = type(item)
+            if kind is tuple or kind is list:
                 if len(item) == 3:
                     uid, pts, ts = item
                 elif len(item) == 2:
                     uid, pts = item
                     ts = 0
                 else:
-                    raise ValueError(f"{where}expected (user_id, points, timestamp), got {len(item)} values")
+                    raise ValueError(f"updates[{i}]: expected (user_id, points, timestamp), got {len(item)} values")
+            elif kind is dict or isinstance(item, Mapping):
+                try:
+                    uid = item["user_id"]
+                    pts = item["points"]
+                except KeyError as exc:
+                    raise ValueError(f"updates[{i}]: missing key {exc.args[0]!r}") from None
+                ts = item.get("timestamp", 0)
             else:
-                raise TypeError(f"{where}expected a (user_id, points, timestamp) tuple or a dict, "
+                raise TypeError(f"updates[{i}]: expected a (user_id, points, timestamp) tuple or a dict, "
                                 f"not {_type_name(item)}")
-            ids.append(_check_user_id(uid, where))
-            points_list.append(_check_points(pts, where))
-            if isinstance(ts, bool) or not isinstance(ts, numbers.Integral):
-                raise TypeError(f"{where}timestamp must be int (epoch seconds), not {_type_name(ts)}")
-            ts = int(ts)
-            if ts <= 0:
-                if now is None:
-                    now = self.get_current_time()
-                ts = now
-            elif ts > _INT64_MAX:
-                raise ValueError(f"{where}timestamp must fit in 64 bits, not {ts!r}")
+            # The checks of update_user, with the item's position in any message.
+            if type(uid) is not str or not uid.isascii():
+                uid = _check_user_id(uid, f"updates[{i}]: ")
+            if type(pts) is not float or pts - pts != 0.0:
+                pts = _check_points(pts, f"updates[{i}]: ")
+            if type(ts) is not int or ts <= 0 or ts > _INT64_MAX:
+                if isinstance(ts, bool) or not isinstance(ts, numbers.Integral):
+                    raise TypeError(f"updates[{i}]: timestamp must be int (epoch seconds), not {_type_name(ts)}")
+                ts = int(ts)
+                if ts <= 0:
+                    if now is None:
+                        now = self.get_current_time()
+                    ts = now
+                elif ts > _INT64_MAX:
+                    raise ValueError(f"updates[{i}]: timestamp must fit in 64 bits, not {ts!r}")
+            ids.append(uid)
+            points_list.append(pts)
             stamps.append(ts)
         if _STATE.forked:
             _jvm.check_usable()
