@@ -131,7 +131,7 @@ class Packer:
         to :meth:`put_strings` when a string contains ``sep``. ``strings`` must be a list."""
         count = len(strings)
         text = sep.join(strings)
-        if count > 1 and text.count(sep) != count - 1:
+        if count and text.count(sep) != count - 1:
             self.put_strings(strings)
             return
         try:
@@ -198,7 +198,8 @@ class Unpacker:
         if count == 0:
             return []
         if lengths is None:
-            return text.split(chr(sep))
+            # A single string is never split: PackedWriter does not check it for the separator.
+            return [text] if count == 1 else text.split(chr(sep))
         if encoding == UTF16 and not text.isascii():
             # Lengths are UTF-16 code units; slice the code units, then decode each.
             units = raw

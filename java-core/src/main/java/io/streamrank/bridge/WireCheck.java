@@ -22,4 +22,11 @@ public final class WireCheck {
                 .putStrings(strings, 0, strings.length)
                 .toByteArray();
     }
+
+    /** Reads one strings section (any encoding, joined included) and writes it back as a reply. */
+    public static byte[] echoStrings(ByteBuffer buffer, int length) {
+        PackedReader in = new PackedReader(buffer, length);
+        String[] strings = in.readStrings();
+        return new PackedWriter().putStrings(strings, 0, strings.length).toByteArray();
+    }
 }
