@@ -1,0 +1,2 @@
+def snapshot():
+    return {}
