@@ -2,10 +2,10 @@
 
 Django is configured here, in ``pytest_configure`` (pytest-django finishes the set-up after it),
 with the example's own settings: SQLite in a throwaway folder by default, PostgreSQL when
-``DISCORD_DJANGO_DB=postgres`` (``test_postgres.py`` re-runs this suite that way).
+``DISCORD_DJANGO_DB=postgres`` (``test_dj_postgres.py`` re-runs this suite that way).
 """
-import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -13,9 +13,14 @@ from types import SimpleNamespace
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parents[1]
-REPO = EXAMPLE.parents[1]
-GUIDE = REPO.parent / "shared" / "spec" / "DJANGO_INTEGRATION.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from example_support import EXAMPLE  # noqa: E402
+
+
+def pytest_unconfigure(config):
+    home = getattr(config, "_discord_django_home", None)
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def pytest_configure(config):
@@ -31,27 +36,12 @@ def pytest_configure(config):
         home = Path(tempfile.mkdtemp(prefix="discord-django-tests-"))
         (home / "data").mkdir()
         os.environ["DISCORD_DJANGO_HOME"] = str(home)
+        config._discord_django_home = home
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
     os.environ.setdefault("DISCORD_DJANGO_LOG", "WARNING")
     from django.conf import settings
 
     settings.DATABASES  # noqa: B018 - loads the settings; pytest-django's set-up follows
-
-
-def run(coro):
-    """Run one of the guide's async handlers to completion, as the bot's event loop would, then
-    close the connections the async ORM opened in its worker thread (a bot would do that
-    periodically; here it lets the test database be dropped at the end)."""
-    from asgiref.sync import sync_to_async
-    from django.db import connections
-
-    async def main():
-        try:
-            return await coro
-        finally:
-            await sync_to_async(connections.close_all)()
-
-    return asyncio.run(main())
 
 
 @pytest.fixture

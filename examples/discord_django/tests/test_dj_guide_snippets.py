@@ -11,7 +11,7 @@ does not use are listed in ``NOT_USED`` with the reason; README.md repeats them 
 import re
 
 import pytest
-from conftest import EXAMPLE, GUIDE
+from example_support import EXAMPLE, GUIDE
 
 pytestmark = pytest.mark.skipif(not GUIDE.is_file(), reason=f"the guide is not at {GUIDE}")
 

@@ -7,7 +7,7 @@ import warnings
 from collections import Counter
 
 import pytest
-from conftest import run
+from example_support import run
 from django.utils import timezone
 
 from cogs.event_logger import EventLogger

@@ -7,7 +7,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import EXAMPLE
+from example_support import EXAMPLE
 from django.core.management import call_command
 from django.core.management.base import CommandError
 

@@ -15,7 +15,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import EXAMPLE, REPO
+from example_support import EXAMPLE, REPO
 
 pytestmark = [pytest.mark.demo,
               pytest.mark.skipif(os.environ.get("DISCORD_DJANGO_DB") == "postgres", reason="the demo runs on SQLite")]

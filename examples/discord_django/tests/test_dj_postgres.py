@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLE
+from example_support import EXAMPLE
 
 ON_POSTGRES = os.environ.get("DISCORD_DJANGO_DB") == "postgres"
 

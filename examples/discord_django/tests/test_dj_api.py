@@ -2,7 +2,7 @@
 import datetime as dt
 
 import pytest
-from conftest import run
+from example_support import run
 from django.contrib.auth import get_user_model
 
 from cogs.event_logger import EventLogger
