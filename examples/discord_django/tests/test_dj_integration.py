@@ -214,3 +214,64 @@ def test_timestamps_are_timezone_aware_in_the_database(guide):
     stored = DiscordEventLog.objects.get()
     assert timezone.is_aware(stored.timestamp)
     assert stored.timestamp == dt.datetime.fromtimestamp(T0, tz=dt.timezone.utc)
+
+
+def test_database_error_in_a_batch_is_retried_without_loss_or_duplicates(guide, monkeypatch):
+    """The first two bulk_create calls fail like a dropped connection would; the processor retries
+    those batches (transaction.atomic rolled each failed attempt back): every event lands once."""
+    from django.db import OperationalError
+    from django.db.models.query import QuerySet
+
+    failures = {"left": 2}
+    lock = threading.Lock()
+    real_bulk_create = QuerySet.bulk_create
+
+    def flaky(self, *args, **kwargs):
+        with lock:
+            fail = failures["left"] > 0
+            failures["left"] -= fail
+        if fail:
+            raise OperationalError("server closed the connection unexpectedly (injected)")
+        return real_bulk_create(self, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "bulk_create", flaky)
+    cog = EventLogger()
+    messages = make_messages(1500)
+
+    async def drive():
+        for m in messages:
+            await cog.on_message(m)
+
+    run(drive())
+    guide.processor.flush_now()
+    assert failures["left"] == 0
+    assert DiscordEventLog.objects.count() == 1500
+    assert row_keys() == Counter(("message", str(m.author.id), str(m.channel.id), m.created_at) for m in messages)
+
+
+def test_connections_killed_by_the_server_are_replaced(guide, monkeypatch):
+    """PostgreSQL drops the worker threads' persistent connections between batches (a restart,
+    an idle timeout). The next batch fails once on the dead connection, the processor's
+    close_old_connections() around the retry drops it, and the retry reconnects: nothing lost."""
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a server that can terminate connections (runs in the PostgreSQL pass)")
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", None)  # keep them open
+    cog = EventLogger()
+    first, second = make_messages(600), make_messages(600)
+
+    async def drive(batch):
+        for m in batch:
+            await cog.on_message(m)
+
+    run(drive(first))
+    guide.processor.flush_now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        killed = len(cursor.fetchall())
+    assert killed >= 1
+    run(drive(second))
+    guide.processor.flush_now()
+    assert DiscordEventLog.objects.count() == 1200
