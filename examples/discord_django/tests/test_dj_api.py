@@ -89,12 +89,10 @@ def test_dashboard_stats(client, state):
 
 def test_cpp_stats_is_admin_only(client, state):
     assert client.get("/api/cpp-stats/").status_code == 403  # anonymous
-    staff_model = get_user_model()
-    staff_model.objects.create_user("member", password="pw")
-    client.login(username="member", password="pw")
+    staff_model = get_user_model()  # no passwords: hashing them costs seconds, force_login none
+    client.force_login(staff_model.objects.create_user("member"))
     assert client.get("/api/cpp-stats/").status_code == 403  # logged in, not staff
-    staff_model.objects.create_user("admin", password="pw", is_staff=True)
-    client.login(username="admin", password="pw")
+    client.force_login(staff_model.objects.create_user("admin", is_staff=True))
     assert get_json(client, "/api/cpp-stats/") == {
         "event_processor": {"total_processed": 12, "dropped": 0, "drop_rate": 0.0},
         "leaderboard": {"size": 4, "decay_factor": 0.95},
