@@ -1,5 +1,6 @@
 """Lets ``'cpp_leaderboard'`` stand in Django's INSTALLED_APPS, as the guide shows.
-It has no models and does not start the JVM when Django starts."""
+It has no models and does not start the JVM when Django starts. Installing it also brings
+streamrank's system check and management commands (see streamrank.django)."""
 from django.apps import AppConfig
 
 
@@ -7,3 +8,7 @@ class CppLeaderboardConfig(AppConfig):
     name = "cpp_leaderboard"
     verbose_name = "streamrank leaderboard"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Registers streamrank's system checks (Java 17+ present, core jar found). Starts no JVM.
+        from streamrank.django import checks  # noqa: F401
