@@ -70,7 +70,11 @@ def expect_for(kind, v):
     """The allowed outcomes for value ``v`` passed where ``kind`` is expected:
     a set of exception types, with None standing for a normal return."""
     if kind == "str":
-        return {None} if isinstance(v, str) else {TypeError}
+        if not isinstance(v, str):
+            return {TypeError}
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in v):
+            return {None, ValueError}  # lone surrogates: carried, or refused as invalid Unicode
+        return {None}
     if kind.startswith("int"):
         if isinstance(v, bool):
             return {None, TypeError}  # bool is an int in Python; either answer is documented
@@ -299,13 +303,18 @@ def test_snapshot_paths_are_checked(method, path, tmp_path, monkeypatch):
 
 
 def test_lone_surrogates_in_user_ids_round_trip_or_are_refused_at_save(tmp_path):
-    """Python str may hold lone surrogates; they are valid ids in memory. A snapshot then either
-    keeps them (JSON \\u escapes) or refuses cleanly with ValueError, keeping the old file."""
+    """Python str may hold lone surrogates. The board refuses them up front (ValueError naming
+    user_id), or keeps them and a snapshot then either keeps them (JSON \\u escapes) or
+    refuses cleanly with ValueError, keeping the old file."""
     b = fresh_board()
     path = tmp_path / "s.json"
     b.save_to_json(str(path))
     old = path.read_bytes()
-    b.update_user("x\ud800y", 3.0, T0)
+    exc, _ = outcome(b.update_user, "x\ud800y", 3.0, T0)
+    if exc is not None:  # refused up front: fine, if it is a ValueError naming the argument
+        assert type(exc) is ValueError and "user_id" in str(exc), repr(exc)
+        assert b.get_user_rank("x\ud800y") is None
+        return
     assert b.get_user_rank("x\ud800y")["user_id"] == "x\ud800y"
     exc, _ = outcome(b.save_to_json, str(path))
     if exc is None:
