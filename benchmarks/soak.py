@@ -225,7 +225,7 @@ def main(argv=None) -> int:
         while not stop.wait(3.0):
             n = len(proc.failed_batches())
             if n:
-                proc.redrive_failed_batches()
+                proc.redrive_failed()
                 lb_counts["redrives"] += 1
                 lb_counts["redriven_batches"] += n
 
@@ -345,7 +345,7 @@ def main(argv=None) -> int:
         if rounds > 50:
             errors.append(f"{len(dead)} batches still dead-lettered after 50 re-drives")
             break
-        proc.redrive_failed_batches()
+        proc.redrive_failed()
     delivered_total = sum(t.delivered for t in trackers.values())
 
     figures = {

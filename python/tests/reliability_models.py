@@ -252,8 +252,22 @@ def check_delivery(accepted: list[tuple], batches: list[list[dict]], dead: list[
     assert not dup, f"{where}: duplicates {dup[:3]}"
 
 
+OUR_PACKAGES = ("cpp_event_processor", "cpp_leaderboard", "streamrank")
+
+
 def is_python_builtin_exception(exc: BaseException) -> bool:
-    """True for the builtin exception classes (ValueError, TypeError, OSError subclasses...)."""
+    """True for the builtin exception classes (ValueError, TypeError, OSError subclasses...)
+    and for our packages' own subclasses of them (e.g. ``DeliveryError(RuntimeError)``); False
+    for anything JPype or Java (``java.lang.*``, ``jpype.JException``)."""
     import builtins
     t = type(exc)
-    return t.__module__ == "builtins" and getattr(builtins, t.__name__, None) is t
+    if t.__module__ == "builtins":
+        return getattr(builtins, t.__name__, None) is t
+    try:
+        import jpype
+        if isinstance(exc, jpype.JException):
+            return False
+    except ImportError:  # pragma: no cover
+        pass
+    return t.__module__.split(".")[0] in OUR_PACKAGES and any(
+        b.__module__ == "builtins" for b in t.__mro__[1:] if issubclass(b, BaseException))

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_python
-from reliability_models import RecordingCallback, check_delivery, event_key
+from reliability_models import RecordingCallback, check_delivery, event_key, is_python_builtin_exception
 
 from cpp_event_processor import EventStreamProcessor
 from cpp_leaderboard import Leaderboard
@@ -165,7 +165,7 @@ def assert_refused(board, path: Path, tmp_path: Path, exc_types=(ValueError,)):
     settings_before = board_settings(board, tmp_path)
     with pytest.raises(exc_types) as info:
         board.load_from_json(str(path))
-    assert type(info.value).__module__ == "builtins", type(info.value)
+    assert is_python_builtin_exception(info.value), type(info.value)
     assert str(path) in str(info.value) or path.name in str(info.value), \
         f"message does not name the file: {info.value}"
     assert board_state(board) == before, "a refused load changed the board"
@@ -306,7 +306,7 @@ def test_loading_a_directory_is_a_clean_error(victim, tmp_path):
     before = board_state(victim)
     with pytest.raises((OSError, ValueError)) as info:
         victim.load_from_json(str(tmp_path))
-    assert type(info.value).__module__ == "builtins"
+    assert is_python_builtin_exception(info.value), type(info.value)
     assert board_state(victim) == before
 
 
@@ -324,7 +324,7 @@ def big_board(n):
 def assert_old_snapshot_kept(board, path: Path, old_bytes: bytes, exc_type=OSError):
     with pytest.raises(exc_type) as info:
         board.save_to_json(str(path))
-    assert type(info.value).__module__ == "builtins", type(info.value)
+    assert is_python_builtin_exception(info.value), type(info.value)
     assert path.read_bytes() == old_bytes, "the previous snapshot was damaged"
     fresh = Leaderboard()
     fresh.load_from_json(str(path))
@@ -412,7 +412,7 @@ def test_save_into_a_missing_folder_or_onto_a_directory(tmp_path):
         board.save_to_json(str(tmp_path / "no" / "such" / "dir" / "b.json"))
     with pytest.raises(OSError) as info:
         board.save_to_json(str(tmp_path))
-    assert type(info.value).__module__ == "builtins"
+    assert is_python_builtin_exception(info.value), type(info.value)
     assert tmp_path.is_dir()
 
 
