@@ -36,7 +36,7 @@ ABS_FLOOR = 1e-290  # below this, differences are denormal noise
 @dataclass
 class UserState:
     contributions: list = field(default_factory=list)  # [(points, timestamp)]
-    last_update: int = 0
+    last_update: int = 0  # the latest contribution timestamp
 
     def single_key(self):
         """The exact-tie class key, or None when the history has more than one entry."""
@@ -104,7 +104,9 @@ class LeaderboardModel:
                 return None  # zero points for an unknown user adds nobody
             state = self.users[user] = UserState()
         state.contributions.append((points, ts))
-        state.last_update = ts
+        # last_update is the latest contribution time (an older, late-arriving update does
+        # not move it back).
+        state.last_update = max(state.last_update, ts) if len(state.contributions) > 1 else ts
         if self.max_users and len(self.users) > self.max_users:
             return self.blocks()[-1]
         return None
