@@ -13,8 +13,8 @@ contributions; the two round differently. So:
 * scores are compared with an absolute tolerance scaled by ``sum(|p_i| * d ** ...)`` (the
   natural error bound of a floating-point sum; a relative tolerance on the score itself breaks
   on cancellation such as +5 then -5);
-* ranks are compared exactly, except inside a *near-tie block*: consecutive users (in the
-  model's order) whose scores are within tolerance of each other may come back in any order,
+* ranks are compared exactly, except inside a *near-tie block*: users whose intervals
+  ``score +- tolerance`` overlap (transitively) may come back in any order among themselves,
   but as a block they must occupy exactly the same ranks;
 * users whose whole history is one identical ``(points, timestamp)`` contribution are tied
   *exactly* in any sane implementation (same value times the same factors), so within such a
@@ -72,22 +72,23 @@ class LeaderboardModel:
         bound = math.fsum(abs(p) * self._factor(t, at) for p, t in self.users[user].contributions)
         return REL_TOL * bound + ABS_FLOOR
 
-    def near(self, a: str, b: str) -> bool:
-        return abs(self.score(a) - self.score(b)) <= self.tolerance(a) + self.tolerance(b)
-
     def ranking(self) -> list[str]:
         """Users by score descending, ``user_id`` ascending on ties (code point order)."""
         return sorted(self.users, key=lambda u: (-self.score(u), u))
 
     def blocks(self) -> list[list[str]]:
-        """The ranking cut into near-tie blocks (chained: a~b and b~c put a, b, c together)."""
-        out: list[list[str]] = []
+        """The ranking cut into near-tie blocks: the connected groups of the intervals
+        ``score +- tolerance`` (a user with a wide interval, such as a large cancelled sum, ties
+        with everyone it covers, not only with its neighbours)."""
+        stack: list[list] = []  # [members, highest upper bound, lowest lower bound]
         for user in self.ranking():
-            if out and self.near(out[-1][-1], user):
-                out[-1].append(user)
-            else:
-                out.append([user])
-        return out
+            s, tol = self.score(user), self.tolerance(user)
+            block = [[user], s + tol, s - tol]
+            while stack and block[1] >= stack[-1][2]:
+                above = stack.pop()
+                block = [above[0] + block[0], max(above[1], block[1]), min(above[2], block[2])]
+            stack.append(block)
+        return [b[0] for b in stack]
 
     # -- the operations --------------------------------------------------------------------
     def resolve_ts(self, timestamp: int) -> int:
