@@ -104,7 +104,7 @@ SAVER = textwrap.dedent("""
     n, path, T0 = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     lb = Leaderboard(decay_factor=0.95, max_users=0)
     lb.set_time_source(lambda: T0)
-    lb.update_users([(f"user{i}", float(i), T0 - i) for i in range(n)])
+    lb.update_users([(f"user{i}", float(i + 1), T0 - i) for i in range(n)])
     gen = 0
     while True:
         gen += 1
@@ -149,7 +149,7 @@ def test_kill_9_while_saving_leaves_the_previous_snapshot_loadable(tmp_path):
         gen = board.get_user_rank("__generation__")["score"]
         assert gen in (float(last_done), float(last_done + 1)), (rnd_no, gen, last_done)
         for i in (0, 1, n // 2, n - 1):
-            assert board.get_user_rank(f"user{i}")["score"] == pytest.approx(float(i), rel=1e-12)
+            assert board.get_user_rank(f"user{i}")["score"] == pytest.approx(float(i + 1), rel=1e-12)
         # Leftover temporary files are allowed after a kill (nobody could remove them) but must
         # never be taken for the snapshot, and there is at most the one being written.
         others = [p.name for p in tmp_path.iterdir() if p.name != path.name]
@@ -211,7 +211,6 @@ WRONG = {
     "entry missing score": '{"decay_factor": 0.9, "max_users": 10, "entries": [{"user_id": "a", "last_update": 1}]}',
     "entry missing user_id": '{"decay_factor": 0.9, "max_users": 10, "entries": [{"score": 1.0, "last_update": 1}]}',
     "duplicate user": '{"decay_factor": 0.9, "max_users": 10, "entries": [{"user_id": "a", "score": 1.0, "last_update": 1}, {"user_id": "a", "score": 2.0, "last_update": 1}]}',
-    "more entries than max_users": '{"decay_factor": 0.9, "max_users": 1, "entries": [{"user_id": "a", "score": 1.0, "last_update": 1}, {"user_id": "b", "score": 2.0, "last_update": 1}]}',
     "trailing garbage": valid_text(3) + "\n}garbage",
     "two documents": valid_text(3) + valid_text(2),
     "unclosed string": '{"decay_factor": 0.9, "max_users": 10, "entries": [{"user_id": "a',
@@ -243,6 +242,16 @@ def test_wrong_snapshot_is_refused(victim, tmp_path, case):
     else:
         path.write_text(WRONG[case], encoding="utf-8")
     assert_refused(victim, path, tmp_path)
+
+
+def test_more_entries_than_max_users_keeps_the_best(victim, tmp_path):
+    """Documented result, not an error: as with updates, the lowest-ranked users past
+    ``max_users`` are evicted while loading."""
+    path = tmp_path / "over.json"
+    path.write_text(json.dumps({"decay_factor": 1.0, "max_users": 2, "entries": [
+        {"user_id": u, "score": s, "last_update": T0} for u, s in [("a", 1.0), ("b", 3.0), ("c", 2.0)]]}))
+    victim.load_from_json(str(path))
+    assert [e["user_id"] for e in victim.get_top_users(5)] == ["b", "c"]
 
 
 def test_huge_user_id_is_refused_cleanly(victim, tmp_path):
@@ -283,7 +292,7 @@ def test_large_snapshot_truncated_at_the_end_leaves_the_board_whole(tmp_path):
     """A 300K-entry snapshot cut in its last entry: the board, which had other content, must be
     exactly as before (no half-replaced board after a long load)."""
     board = small_board(100)
-    doc = snapshot_doc(300_000)
+    doc = snapshot_doc(300_000, max_users=0)
     text = json.dumps(doc)
     path = tmp_path / "big-truncated.json"
     path.write_text(text[:-10], encoding="utf-8")
@@ -358,7 +367,8 @@ def test_file_size_limit_on_save_raises_oserror_and_keeps_the_old_file(tmp_path)
         big = Leaderboard(decay_factor=0.9, max_users=0)
         big.set_time_source(lambda: T0)
         big.update_users([(f"user-with-a-longish-name-{{i}}", float(i), T0) for i in range(50_000)])
-        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+        hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, hard))
         try:
             big.save_to_json(path)
         except OSError as e:
@@ -367,7 +377,7 @@ def test_file_size_limit_on_save_raises_oserror_and_keeps_the_old_file(tmp_path)
             print("OTHER", type(e).__module__, type(e).__name__, e)
         else:
             print("NO ERROR")
-        resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
         print("KEPT", open(path, "rb").read() == old)
         check = Leaderboard()
         check.load_from_json(path)

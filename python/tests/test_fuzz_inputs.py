@@ -299,7 +299,8 @@ def test_snapshot_paths_are_checked(method, path, tmp_path, monkeypatch):
     if isinstance(path, str) and path.startswith("a\udc00"):
         arg = str(tmp_path / path)
     exc, _ = outcome(getattr(b, method), arg)
-    assert exc is not None or (method == "save_to_json" and isinstance(arg, str)), f"{method}({path!r}) returned"
+    # Only a save to a usable name (str, or bytes as os.fsencode gives) may succeed.
+    assert exc is not None or (method == "save_to_json" and isinstance(arg, (str, bytes))), f"{method}({path!r}) returned"
     if exc is not None:
         check_outcome(exc, expect_for("path", path), arg="path", where=f"{method}({str(path)[:20]!r})")
     assert b.get_top_users(10) == before
@@ -316,7 +317,7 @@ def test_lone_surrogates_in_user_ids_round_trip_or_are_refused_at_save(tmp_path)
     exc, _ = outcome(b.update_user, "x\ud800y", 3.0, T0)
     if exc is not None:  # refused up front: fine, if it is a ValueError naming the argument
         assert type(exc) is ValueError and "user_id" in str(exc), repr(exc)
-        assert b.get_user_rank("x\ud800y") is None
+        assert b.size() == 2
         return
     assert b.get_user_rank("x\ud800y")["user_id"] == "x\ud800y"
     exc, _ = outcome(b.save_to_json, str(path))
