@@ -155,6 +155,9 @@ def test_kill_9_while_saving_leaves_the_previous_snapshot_loadable(tmp_path):
         # never be taken for the snapshot, and there is at most the one being written.
         others = [p.name for p in tmp_path.iterdir() if p.name != path.name]
         assert len(others) <= rnd_no + 1, others
+        # Evidence the kill landed inside a save: a new temporary file left behind.
+        print(f"round {rnd_no}: killed after generation {last_done}, snapshot holds {int(gen)}, "
+              f"{len(others)} temporary files so far")
 
 
 # ---------------------------------------------------------------------------------------------
