@@ -648,6 +648,7 @@ def test_close_with_a_stuck_callback_at_interpreter_exit_does_not_hang():
     """), timeout=WAIT * 2)
     assert "exiting" in out.stdout
     assert out.returncode == 0, out.stderr
+    assert "undelivered" in out.stderr or "not delivered" in out.stderr, out.stderr
 
 
 # ---------------------------------------------------------------------------------------------
