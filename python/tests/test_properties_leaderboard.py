@@ -272,7 +272,7 @@ def expected_around(full, user, radius):
 
 
 TestLeaderboardMachine = LeaderboardMachine.TestCase
-TestLeaderboardMachine.settings = budget(60, stateful_step_count=40)
+TestLeaderboardMachine.settings = budget(100, stateful_step_count=40)
 
 
 # ---------------------------------------------------------------------------------------------
