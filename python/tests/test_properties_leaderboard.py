@@ -335,3 +335,55 @@ def test_scores_stay_finite_when_time_runs_far_ahead(decay, steps, pts):
         board.update_user(f"u{i % 3}", pts, now)
         model.update(f"u{i % 3}", pts, now)
         check_ranking(board.get_top_users(10), model, where=f"step {i}")
+
+
+@budget(30)
+@given(decay=decays,
+       per_thread=st.lists(st.lists(st.tuples(users, st.integers(-100, 1000).map(float),
+                                              st.integers(-30 * DAY, 0)), max_size=60),
+                           min_size=2, max_size=4))
+def test_concurrent_updates_from_threads_all_count(decay, per_thread):
+    """Threads update (and query) one board at once; afterwards every contribution counted
+    exactly once: the ranking equals the model's (sums are order-independent up to rounding,
+    which the tolerance covers)."""
+    import threading
+    now = T0
+    board = Leaderboard(decay_factor=decay, max_users=0)
+    board.set_time_source(lambda: now)
+    start = threading.Barrier(len(per_thread) + 1)
+    errors = []
+
+    def work(items):
+        try:
+            start.wait()
+            for i, (u, p, off) in enumerate(items):
+                board.update_user(u, p, T0 + off)
+                if i % 7 == 0:
+                    top = board.get_top_users(5)
+                    assert [e["rank"] for e in top] == list(range(1, len(top) + 1))
+        except BaseException as exc:
+            errors.append(exc)
+
+    def query():
+        try:
+            start.wait()
+            for _ in range(20):
+                full = board.get_top_users(100)
+                scores = [e["score"] for e in full]
+                assert scores == sorted(scores, reverse=True)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(items,)) for items in per_thread]
+    threads.append(threading.Thread(target=query))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+        assert not t.is_alive()
+    assert not errors, errors
+    model = LeaderboardModel(decay, 0, now)
+    for items in per_thread:
+        for u, p, off in items:
+            model.update(u, p, T0 + off)
+    check_ranking(board.get_top_users(board.size() + 1), model, where="after concurrent updates")
