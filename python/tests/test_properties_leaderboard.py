@@ -339,7 +339,8 @@ def test_scores_stay_finite_when_time_runs_far_ahead(decay, steps, pts):
 
 @budget(30)
 @given(decay=decays,
-       per_thread=st.lists(st.lists(st.tuples(users, st.integers(-100, 1000).map(float),
+       # No zero points: "zero points for an unknown user adds nobody" depends on the order.
+       per_thread=st.lists(st.lists(st.tuples(users, st.integers(-100, 1000).filter(bool).map(float),
                                               st.integers(-30 * DAY, 0)), max_size=60),
                            min_size=2, max_size=4))
 def test_concurrent_updates_from_threads_all_count(decay, per_thread):
