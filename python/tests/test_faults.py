@@ -690,3 +690,161 @@ def test_interpreter_exit_delivers_pending_events(tmp_path, how):
     got = sink.read_text(encoding="utf-8").split()
     want = [f"u{i}" for i in range(20_000)] + ([f"t{i}" for i in range(1000)] if how == "thread" else [])
     assert sorted(got) == sorted(want), f"{len(got)} of {len(want)} delivered"
+
+
+# ---------------------------------------------------------------------------------------------
+# hostile callbacks and lifecycles
+# ---------------------------------------------------------------------------------------------
+
+def fast_processor(buffer_size=1024, threads=2, batch=16, interval=5, retries=3):
+    return EventStreamProcessor(buffer_size, threads, batch, interval, max_retries=retries, retry_backoff_ms=1)
+
+
+def push_n(proc, n, prefix="p0"):
+    accepted = []
+    for i in range(n):
+        ev = ("message", f"{prefix}-{i}", f"c{i % 3}", T0 + i)
+        if proc.push_event(*ev):
+            accepted.append(ev)
+    return accepted
+
+
+def test_a_callback_that_mutates_its_batch_then_fails_gets_it_back_whole():
+    """The first attempt clears the list and scribbles on the dicts, then raises: the retry must
+    still carry the original events."""
+    seen = []
+    calls = {"n": 0}
+
+    def vandal(events):
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            for e in events:
+                e["user_id"] = "scribbled"
+            events.clear()
+            raise RuntimeError("vandal")
+        seen.append(list(events))
+
+    proc = fast_processor(threads=1, batch=1000, interval=1000)
+    proc.set_flush_callback(vandal)
+    accepted = push_n(proc, 50)
+    proc.flush_now()
+    check_delivery(accepted, seen, [], 1000)
+    proc.close()
+
+
+@pytest.mark.parametrize("exc_type", [SystemExit, KeyboardInterrupt, GeneratorExit, MemoryError])
+def test_a_callback_raising_base_exceptions_does_not_kill_the_workers(exc_type):
+    """SystemExit/KeyboardInterrupt from a callback count as a failed attempt; the worker threads
+    survive and the batch is retried and delivered."""
+    seen = []
+    raised = {"n": 0}
+
+    def cb(events):
+        if raised["n"] < 2:
+            raised["n"] += 1
+            raise exc_type("from the callback")
+        seen.append(list(events))
+
+    proc = fast_processor(threads=1)
+    proc.set_flush_callback(cb)
+    accepted = push_n(proc, 40)
+    run_in_thread(proc.flush_now)()
+    more = push_n(proc, 40, prefix="p1")
+    run_in_thread(proc.flush_now)()
+    check_delivery(accepted + more, seen, [], 16)
+    proc.close()
+
+
+def test_a_callback_that_pushes_more_events_does_not_deadlock():
+    """Each batch pushes one follow-up event from inside the callback (a worker thread), with a
+    tiny buffer so some of those pushes meet a full buffer: they return False, never block."""
+    seen, follow_ups = [], []
+    lock = threading.Lock()
+
+    def cb(events):
+        with lock:
+            seen.append(list(events))
+            n = len(follow_ups)
+        if n < 200:
+            ev = ("follow-up", f"p9-{n}", "c", T0)
+            ok = proc.push_event(*ev)
+            with lock:
+                follow_ups.append((ev, ok))
+
+    proc = fast_processor(buffer_size=8, threads=2, batch=4, interval=1)
+    proc.set_flush_callback(cb)
+    accepted = push_n(proc, 300)
+    for _ in range(3):
+        run_in_thread(proc.flush_now)()
+    assert run_in_thread(proc.close)() in (True, None)
+    extra = [ev for ev, ok in follow_ups if ok]
+    check_delivery(accepted + extra, seen, [], 4)
+
+
+def test_flush_now_and_close_from_inside_a_callback_raise_instead_of_deadlocking():
+    errors = []
+
+    def cb(events):
+        for fn in (proc.flush_now, proc.close):
+            try:
+                fn()
+            except RuntimeError as exc:
+                errors.append(str(exc))
+            else:
+                errors.append("returned")
+
+    proc = fast_processor(threads=1)
+    proc.set_flush_callback(cb)
+    proc.push_event("message", "u", "c", T0)
+    run_in_thread(proc.flush_now)()
+    assert len(errors) == 2 and "returned" not in errors, errors
+    proc.close()
+
+
+def test_concurrent_close_while_producers_push_loses_nothing():
+    """Producers push while three threads close at once: close is idempotent, every push that
+    returned True is delivered, pushes after the close return False."""
+    got = RecordingCallback()
+    proc = fast_processor(buffer_size=1 << 14, threads=2, batch=64)
+    proc.set_flush_callback(got)
+    start = threading.Barrier(6)
+    accepted = [[] for _ in range(3)]
+
+    def producer(k):
+        start.wait()
+        for i in range(20_000):
+            ev = ("message", f"p{k}-{i}", "c", T0)
+            if proc.push_event(*ev):
+                accepted[k].append(ev)
+
+    def closer():
+        start.wait()
+        proc.close()
+
+    joins = [run_in_thread(producer, k) for k in range(3)] + [run_in_thread(closer) for _ in range(3)]
+    for j in joins:
+        j()
+    check_delivery([e for a in accepted for e in a], got.batches, [], 64)
+    assert proc.total_events_processed() == sum(map(len, accepted))
+    assert proc.push_event("message", "late", "c", T0) is False
+
+
+def test_a_processor_dropped_without_close_still_delivers():
+    """No close(), no reference kept: the finalizer delivers what was accepted."""
+    import gc
+    done = threading.Event()
+    got = []
+
+    def cb(events):
+        got.extend(events)
+        if len(got) >= 100:
+            done.set()
+
+    proc = fast_processor(batch=1000, interval=60_000)
+    proc.set_flush_callback(cb)
+    accepted = push_n(proc, 100)
+    assert len(accepted) == 100
+    del proc
+    gc.collect()
+    assert done.wait(WAIT), f"{len(got)} of 100 delivered after the processor was dropped"
+    assert sorted(event_key(e) for e in got) == sorted(accepted)
