@@ -49,18 +49,23 @@ public final class PackedWriter {
         return at;
     }
 
+    // reserve() may replace `view`: call it first (Java evaluates `view.putX(reserve(..), v)`
+    // left to right, which would write through the old, too small buffer).
     public PackedWriter putInt(int value) {
-        view.putInt(reserve(4), value);
+        int at = reserve(4);
+        view.putInt(at, value);
         return this;
     }
 
     public PackedWriter putLong(long value) {
-        view.putLong(reserve(8), value);
+        int at = reserve(8);
+        view.putLong(at, value);
         return this;
     }
 
     public PackedWriter putDouble(double value) {
-        view.putDouble(reserve(8), value);
+        int at = reserve(8);
+        view.putDouble(at, value);
         return this;
     }
 
