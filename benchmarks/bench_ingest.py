@@ -180,15 +180,24 @@ def measure(db: str, pg_port: int | None, events_n: int, before_n: int, repeats:
     now = int(time.time())
     big = make_events(events_n, now)
     small = make_events(before_n, now)
-    callback = guide_flush_callback(Log)
+    guide_callback = guide_flush_callback(Log)
+    batches = [0]
+    batches_lock = threading.Lock()
+
+    def callback(events):  # the guide's callback, counted: one transaction per call
+        with batches_lock:
+            batches[0] += 1
+        guide_callback(events)
     factories = pipelines()
     buffer = 1 << max(14, (events_n - 1).bit_length())  # every event fits: a burst, not a drop test
     results = {"db": db, "events": events_n, "before_events": before_n, "buffer_size": buffer,
                "config": dict(CONFIG, buffer_size=buffer), "rows": {}}
 
-    def record(name, push_s, persist_s, accepted, n, inserts, conns):
-        row = results["rows"].setdefault(name, {"accepted_per_s": [], "persisted_per_s": [],
-                                                "accepted": [], "inserts_per_10k": [], "connections": []})
+    def record(name, push_s, persist_s, accepted, n, inserts, conns, transactions):
+        row = results["rows"].setdefault(name, {"accepted_per_s": [], "persisted_per_s": [], "accepted": [],
+                                                "inserts_per_10k": [], "transactions_per_10k": [],
+                                                "connections": []})
+        row["transactions_per_10k"].append(transactions * 10000 / n)
         row["accepted_per_s"].append(accepted / push_s)
         row["persisted_per_s"].append(accepted / persist_s)
         row["accepted"].append(accepted / n)
@@ -204,10 +213,11 @@ def measure(db: str, pg_port: int | None, events_n: int, before_n: int, repeats:
             seconds = fn(Log, small)
             i1, c1 = counters.snapshot()
             assert count_rows() == before_n
-            record(name, seconds, seconds, before_n, before_n, i1 - i0, c1 - c0)
+            record(name, seconds, seconds, before_n, before_n, i1 - i0, c1 - c0, before_n)  # autocommit
         for name, cls in factories.items():
             reset()
             i0, c0 = counters.snapshot()
+            batches[0] = 0
             push_s, persist_s, accepted = run_pipeline(
                 lambda: cls(buffer_size=buffer, num_threads=CONFIG["num_threads"],
                             batch_size=CONFIG["batch_size"], flush_interval_ms=CONFIG["flush_interval_ms"]),
@@ -215,7 +225,7 @@ def measure(db: str, pg_port: int | None, events_n: int, before_n: int, repeats:
             i1, c1 = counters.snapshot()
             rows = count_rows()
             assert rows == accepted, (name, rows, accepted)
-            record(name, push_s, persist_s, accepted, events_n, i1 - i0, c1 - c0)
+            record(name, push_s, persist_s, accepted, events_n, i1 - i0, c1 - c0, batches[0])
     reset()
     if db == "sqlite":
         results["sqlite_journal"] = "delete (Django default), synchronous=FULL"
@@ -241,7 +251,8 @@ def main(argv=None) -> int:
         for name, row in res["rows"].items():
             print(f"{name:16} accepted {statistics.median(row['accepted_per_s']):>12,.0f}/s  "
                   f"persisted {statistics.median(row['persisted_per_s']):>12,.0f}/s  "
-                  f"INSERTs per 10K events {statistics.median(row['inserts_per_10k']):,.0f}")
+                  f"INSERTs per 10K events {statistics.median(row['inserts_per_10k']):,.0f}  "
+                  f"transactions per 10K events {statistics.median(row['transactions_per_10k']):,.0f}")
     return 0
 
 

@@ -64,7 +64,7 @@ class OursBoard:
         return self.lb.get_user_rank(user_id)
 
     def page(self, start):
-        return self.lb.get_rank_range(start, start + 50)
+        return self.lb.get_rank_range(start, start + 49)  # both ends inclusive, as ZREVRANGE
 
     def memory_bytes(self):
         return None  # measured around populate() with jvm_heap_used()

@@ -151,9 +151,12 @@ def plot_ingest(ingest: dict, img_dir: str) -> str | None:
         for i, name in enumerate(names):
             for j, (key, hatch) in enumerate((("accepted_per_s", ""), ("persisted_per_s", "//"))):
                 s = st(rows[name][key])
-                ax.bar(i + (j - 0.5) * 0.38, s.median, 0.38, color=COLORS[name], hatch=hatch,
+                x = i + (j - 0.5) * 0.38
+                ax.bar(x, s.median, 0.38, color=COLORS[name], hatch=hatch,
                        edgecolor="black", linewidth=0.5,
                        yerr=[[s.median - s.low], [s.high - s.median]], capsize=3)
+                ax.annotate(fmt_num(s.median, 2), (x, s.high), textcoords="offset points",
+                            xytext=(0, 3), ha="center", fontsize=7)
         ax.set_xticks(range(len(names)))
         ax.set_xticklabels([labels[n] for n in names])
         ax.set_yscale("log")
@@ -196,6 +199,12 @@ def _machine_section(res, out):
                 f"{fmt_time_stat(tcp)} over TCP loopback, {fmt_time_stat(unix)} over a Unix socket. "
                 "Every client/server baseline pays at least this per call; the Redis baseline uses the "
                 "Unix socket (its best case on one machine).", ""]
+    if res.get("models"):
+        out += [f"Django models: `{res['models']}`. SQLite: a file in a temp folder with Django's "
+                "default settings (rollback journal, `synchronous=FULL`). PostgreSQL: a throwaway "
+                "cluster started for the run with default durability (`fsync`, `synchronous_commit` on; "
+                "not `scripts/ensure_postgres.sh`, which turns fsync off for tests) and "
+                "`shared_buffers=256MB`.", ""]
     for k, note in res.get("notes", {}).items():
         out.append(f"- **{k}**: {note}")
     if res.get("notes"):
@@ -305,8 +314,8 @@ def _ingest_section(res, out, img_rel):
         out += [f"### {label}", "",
                 f"{d['events']:,} events per pipeline run, {d['before_events']:,} per \"before\" run "
                 f"(it is slow), buffer_size={d['buffer_size']:,}.", "",
-                "| pipeline | accepted events/s | persisted events/s | INSERT statements per 10K events | connections opened |",
-                "|---|---:|---:|---:|---:|"]
+                "| pipeline | accepted events/s | persisted events/s | INSERT statements per 10K events | transactions per 10K events | connections opened |",
+                "|---|---:|---:|---:|---:|---:|"]
         for name in ("before_create", "before_acreate", "pure_python", "ours"):
             row = d["rows"].get(name)
             if not row:
@@ -314,7 +323,8 @@ def _ingest_section(res, out, img_rel):
             a, p = st(row["accepted_per_s"]), st(row["persisted_per_s"])
             out.append(f"| {PIPES[name]} | {fmt_num(a.median)} ({fmt_num(a.low)}-{fmt_num(a.high)}) | "
                        f"{fmt_num(p.median)} ({fmt_num(p.low)}-{fmt_num(p.high)}) | "
-                       f"{fmt_num(med(row['inserts_per_10k']))} | {max(row['connections'])} |")
+                       f"{fmt_num(med(row['inserts_per_10k']))} | {fmt_num(med(row.get('transactions_per_10k', [float('nan')])))} | "
+                       f"{max(row['connections'])} |")
         out.append("")
         rows = d["rows"]
         if "ours" in rows:
@@ -431,8 +441,11 @@ def _gains_section(res, out):
         rows = (ingest.get(db) or {}).get("rows", {})
         if "ours" in rows and "before_create" in rows:
             b, a = med(rows["before_create"]["inserts_per_10k"]), med(rows["ours"]["inserts_per_10k"])
+            tb = med(rows["before_create"].get("transactions_per_10k", [float("nan")]))
+            ta = med(rows["ours"].get("transactions_per_10k", [float("nan")]))
             out.append(f"| Database load ({label}), per 10K events | 10K INSERTs -> ~20 batch INSERTs (500x fewer \"connections\") | "
-                       f"{fmt_num(b)} -> {fmt_num(a)} INSERT statements ({fmt_num(b / a) if a else 'n/a'}x fewer); "
+                       f"{fmt_num(b)} -> {fmt_num(a)} INSERT statements ({fmt_num(b / a) if a else 'n/a'}x fewer), "
+                       f"{fmt_num(tb)} -> {fmt_num(ta)} transactions; "
                        f"connections: {max(rows['before_create']['connections'])} before, up to "
                        f"{max(rows['ours']['connections'])} after (one per worker thread) |")
     out.append("")

@@ -23,19 +23,29 @@ def configure(sqlite_path: str, pg: dict | None, default: str = "sqlite") -> dic
     if pg is not None:
         dbs["pg"] = {"ENGINE": "django.db.backends.postgresql", **pg}
     dbs["default"] = dict(dbs[default])
-    if HERE not in sys.path:
-        sys.path.insert(0, HERE)
+    example = os.path.join(ROOT, "examples", "discord_django")
+    if os.path.isfile(os.path.join(example, "core", "models.py")):
+        # The example project's own models (the guide's code as shipped), not its settings:
+        # the benchmark picks the databases.
+        app, source = "core", "examples/discord_django/core/models.py"
+        if example not in sys.path:
+            sys.path.insert(0, example)
+    else:
+        app, source = "guide_models", "benchmarks/baselines/guide_models/models.py (stand-in)"
+        if HERE not in sys.path:
+            sys.path.insert(0, HERE)
     settings.configure(
         DEBUG=False,
         DATABASES=dbs,
-        INSTALLED_APPS=["django.contrib.contenttypes", "guide_models"],
+        INSTALLED_APPS=["django.contrib.contenttypes", app],
         USE_TZ=False,
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
         LOGGING_CONFIG=None,
     )
     django.setup()
-    from guide_models.models import DiscordEventLog, User
-    return {"User": User, "DiscordEventLog": DiscordEventLog, "source": "benchmarks/baselines/guide_models"}
+    from django.apps import apps
+    return {"User": apps.get_model(app, "User"), "DiscordEventLog": apps.get_model(app, "DiscordEventLog"),
+            "source": source}
 
 
 def create_tables(alias: str, *models) -> None:
