@@ -524,20 +524,37 @@ def _closing(res, out):
                      f"whole `python -c 'import sortedcontainers'` process takes {fmt_time(py)}.")
         wins.append(("sortedcontainers", "start-up", None, None))
     out += lines + [""]
-    if wins:
+    # Group by (baseline, workload); a factor within 10% either way is a tie on this noisy machine.
+    grouped, ties = {}, {}
+    for name, op, n, factor in wins:
+        if factor is not None and factor < 1.1:
+            ties.setdefault((name, op), []).append(n)
+            continue
+        grouped.setdefault((name, op), []).append((n, factor))
+    if grouped:
         out += ["Where a baseline beats us in this run:", ""]
-        for name, op, n, factor in wins:
-            where = f"{OPS.get(op, op)}" + (f" at {n:,} users" if n else "")
-            why = REASONS.get((name, op), res.get("reasons", {}).get(f"{name}:{op}", "see the tables above"))
-            if factor is None:
-                out.append(f"- {NAMES.get(name, PIPES.get(name, name))}, {where}. Why: {why}.")
-            elif op == "memory per user":
-                out.append(f"- {NAMES.get(name, name)}, {where}: {fmt_num(factor, 2)}x less memory than ours. Why: {why}.")
-            else:
-                out.append(f"- {NAMES.get(name, PIPES.get(name, name))}, {where}: {fmt_num(factor, 2)}x faster than ours. Why: {why}.")
+        for (name, op), hits in grouped.items():
+            who = NAMES.get(name, PIPES.get(name, name))
+            why = REASONS.get((name, op)) or REASONS.get((name, op.split(" (")[0])) or \
+                res.get("reasons", {}).get(f"{name}:{op}", "see the tables above")
+            ns = [n for n, _ in hits if n]
+            at = f" at {', '.join(users_label(n) for n in ns)} users" if ns else ""
+            factors = [f for _, f in hits if f is not None]
+            if not factors:
+                out.append(f"- {who}, {OPS.get(op, op)}. Why: {why}.")
+                continue
+            span = (f"{fmt_num(min(factors), 2)}x" if len(factors) == 1 or fmt_num(min(factors), 2) == fmt_num(max(factors), 2)
+                    else f"{fmt_num(min(factors), 2)}-{fmt_num(max(factors), 2)}x")
+            what = "less memory" if op == "memory per user" else "faster"
+            out.append(f"- {who}, {OPS.get(op, op)}{at}: {span} {what} than ours. Why: {why}.")
         out.append("")
     else:
         out += ["No baseline beat us on any workload in this run.", ""]
+    if ties:
+        out += ["Even (within 10%): " + "; ".join(
+            f"{NAMES.get(name, PIPES.get(name, name))}, {OPS.get(op, op)}"
+            + (f" at {', '.join(users_label(n) for n in ns if n)} users" if any(ns) else "")
+            for (name, op), ns in ties.items()) + ".", ""]
     for extra in res.get("closing_notes", []):
         out.append(f"- {extra}")
 
