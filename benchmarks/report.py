@@ -40,10 +40,10 @@ REASONS = {
         "facade batches updates"),
     ("sortedcontainers", "top10"): (
         "reading the first 10 entries of an in-process sorted list needs no crossing at all; ours "
-        "pays one JPype call (~1.6 us here) plus building the result dicts"),
+        "pays one JPype call ({jpype} here) plus building the result dicts"),
     ("sortedcontainers", "rank"): (
         "bisect on an in-process sorted list is a few hundred ns of C code; ours pays one JPype "
-        "call (~1.6 us here) plus the result dict"),
+        "call ({jpype} here) plus the result dict"),
     ("sortedcontainers", "page50"): (
         "slicing 50 entries out of an in-process list has no crossing; ours pays one call and "
         "unpacks 50 entries"),
@@ -217,6 +217,9 @@ def _machine_section(res, out):
                 f"{fmt_time_stat(tcp)} over TCP loopback, {fmt_time_stat(unix)} over a Unix socket. "
                 "Every client/server baseline pays at least this per call; the Redis baseline uses the "
                 "Unix socket (its best case on one machine).", ""]
+    if "jpype_call" in res:
+        out += [f"One bare Python-to-Java call through JPype (`System.nanoTime()`): "
+                f"{fmt_time_stat(st(res['jpype_call']))}. Every call into ours pays at least this.", ""]
     if res.get("models"):
         out += [f"Django models: `{res['models']}`. SQLite: a file in a temp folder with Django's "
                 "default settings (rollback journal, `synchronous=FULL`). PostgreSQL: a throwaway "
@@ -537,6 +540,7 @@ def _closing(res, out):
             who = NAMES.get(name, PIPES.get(name, name))
             why = REASONS.get((name, op)) or REASONS.get((name, op.split(" (")[0])) or \
                 res.get("reasons", {}).get(f"{name}:{op}", "see the tables above")
+            why = why.replace("{jpype}", fmt_time(med(res["jpype_call"])) if "jpype_call" in res else "~1.6 us")
             ns = [n for n, _ in hits if n]
             at = f" at {', '.join(users_label(n) for n in ns)} users" if ns else ""
             factors = [f for _, f in hits if f is not None]

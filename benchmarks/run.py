@@ -144,6 +144,20 @@ def ipc_round_trip(redis_server, repeats) -> dict:
     return out
 
 
+def jpype_call_cost(repeats) -> list:
+    """Median latency of one bare Python-to-Java call (``System.nanoTime()``), per repeat."""
+    import jpype
+    from streamrank import _jvm
+    from _common import calibrate, sample_median
+    _jvm.start()
+    nano = jpype.JClass("java.lang.System").nanoTime
+    fn = lambda _a: nano()  # noqa: E731
+    calls = calibrate(fn, [None], 0.05)
+    for _ in range(20000):  # JIT and JPype caches warm
+        nano()
+    return [sample_median(fn, [None], calls) for _ in range(repeats)]
+
+
 def section_leaderboards(cfg, step, redis_server, pg_server, models) -> list:
     import compare_leaderboards as cl
     from baselines.boards import RedisBoard, SortedBoard, SqlBoard
@@ -285,11 +299,15 @@ def main(argv=None) -> int:
         except Exception as exc:
             results["notes"]["django"] = f"SQL baselines skipped: {exc}"
         results["versions"] = versions(redis_server, pg_server)
-        step("IPC round trip (Redis PING)")
+        step("IPC round trip (Redis PING), one bare JPype call")
         if redis_server is not None:
             results["ipc"] = ipc_round_trip(redis_server, cfg["repeats"])
         if "startup" not in args.skip:
             results["startup"] = section_startup(cfg, step)
+        try:
+            results["jpype_call"] = jpype_call_cost(cfg["repeats"])
+        except Exception as exc:
+            results["notes"]["jpype"] = f"JVM unavailable: {exc}"
         if "leaderboard" not in args.skip:
             results["leaderboard"] = section_leaderboards(cfg, step, redis_server, pg_server, models)
         if "ingest" not in args.skip:
