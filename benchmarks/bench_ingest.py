@@ -120,7 +120,10 @@ def run_pipeline(make, callback, events):
     Returns (seconds to push, seconds until persisted, accepted)."""
     proc = make()
     try:
-        proc.set_flush_callback(callback)
+        if hasattr(proc, "set_flush_callback"):
+            proc.set_flush_callback(callback)
+        else:  # bench_processor.PyProcessor takes its callback as an attribute
+            proc.callback = callback
         push = proc.push_event
         accepted = 0
         t0 = time.perf_counter()
@@ -146,8 +149,12 @@ def pipelines():
         progress(f"streamrank processor unavailable: {exc}")
     try:
         import bench_processor
-        factory = getattr(bench_processor, "PurePythonPipeline", None) or getattr(bench_processor, "PythonPipeline")
-        out["pure_python"] = factory
+
+        def pure_python(buffer_size, num_threads, batch_size, flush_interval_ms):
+            # Its design has one worker thread; num_threads does not apply.
+            return bench_processor.PyProcessor(buffer_size, batch_size, flush_interval_ms)
+
+        out["pure_python"] = pure_python
     except Exception as exc:
         progress(f"pure-Python pipeline unavailable: {exc}")
     return out

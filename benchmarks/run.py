@@ -171,7 +171,7 @@ def section_leaderboards(cfg, step, redis_server, pg_server, models) -> list:
         progress(f"  ours unavailable: {exc}")
     for n in cfg["sizes"]:
         contenders = {"ours": cl.OursBoard,
-                      "sortedcontainers": lambda: SortedBoard(ref=ref)}
+                      "sortedcontainers": SortedBoard}
         if redis_server is not None:
             contenders["redis"] = lambda: RedisBoard(redis_server.client_kwargs(), ref=ref)
         if models is not None and n <= cfg["sql_max"]:
