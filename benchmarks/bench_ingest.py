@@ -6,8 +6,7 @@
 * streamrank:       ``EventStreamProcessor.push_event`` with the guide's ``flush_events_to_db``
                     (``transaction.atomic()`` + ``bulk_create``) as the flush callback;
 * pure Python:      the processor issue's pure-Python pipeline (list + thread + batches)
-                    with the same callback, when ``benchmarks/bench_processor.py`` provides it;
-* with --noop, both pipelines again into a callback that only counts (their own ceiling).
+                    with the same callback, from ``benchmarks/bench_processor.py``.
 
 Figures: events/s *accepted* (the producer loop's rate: what the bot's event handler sees) and
 events/s *persisted* (from the first push until every row is committed, checked by counting the
@@ -160,8 +159,7 @@ def pipelines():
     return out
 
 
-def measure(db: str, pg_port: int | None, events_n: int, before_n: int, repeats: int,
-            with_noop: bool = False) -> dict:
+def measure(db: str, pg_port: int | None, events_n: int, before_n: int, repeats: int) -> dict:
     sys.path.insert(0, os.path.join(HERE, "baselines"))
     from baselines.django_env import configure, create_tables
     tmp = tempfile.mkdtemp(prefix="bench-ingest-")
@@ -235,21 +233,6 @@ def measure(db: str, pg_port: int | None, events_n: int, before_n: int, repeats:
             rows = count_rows()
             assert rows == accepted, (name, rows, accepted)
             record(name, push_s, persist_s, accepted, events_n, i1 - i0, c1 - c0, batches[0])
-        if with_noop:  # the pipelines' own ceiling: the same burst into a callback that only counts
-            for name, cls in factories.items():
-                got = [0]
-                lock = threading.Lock()
-
-                def noop(events, got=got, lock=lock):
-                    with lock:
-                        got[0] += len(events)
-
-                push_s, persist_s, accepted = run_pipeline(
-                    lambda: cls(buffer_size=buffer, num_threads=CONFIG["num_threads"],
-                                batch_size=CONFIG["batch_size"], flush_interval_ms=CONFIG["flush_interval_ms"]),
-                    noop, big)
-                assert got[0] == accepted, (name, got[0], accepted)
-                record(name + "_noop", push_s, persist_s, accepted, events_n, 0, 0, 0)
     reset()
     if db == "sqlite":
         results["sqlite_journal"] = "delete (Django default), synchronous=FULL"
@@ -263,12 +246,11 @@ def main(argv=None) -> int:
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--before-events", type=int, default=2000)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--noop", action="store_true", help="also push the same burst into a no-op callback")
     ap.add_argument("--json", action="store_true", help="print the results as JSON on the last line")
     args = ap.parse_args(argv)
     if args.db == "pg" and not args.pg_port:
         ap.error("--db pg needs --pg-port")
-    res = measure(args.db, args.pg_port, args.events, args.before_events, args.repeats, args.noop)
+    res = measure(args.db, args.pg_port, args.events, args.before_events, args.repeats)
     if args.json:
         print(json.dumps(res))
     else:

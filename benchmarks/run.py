@@ -9,9 +9,10 @@ Sections (each measured side by side in the same run):
   1. JVM start and first-call latency (fresh interpreters)
   2. leaderboard: ours vs sortedcontainers vs Redis sorted sets vs SQL ORDER BY (SQLite, PostgreSQL)
      at 1K..1M users: update, top-10, rank, page of 50; memory per user; snapshot save/load
-  3. event ingestion into Django (SQLite, PostgreSQL): ours vs a pure-Python pipeline vs the
+  3. the event processor alone (no database): ours vs a pure-Python pipeline
+  4. event ingestion into Django (SQLite, PostgreSQL): ours vs a pure-Python pipeline vs the
      guide's one-ORM-write-per-event "before"
-  4. JMH of the Java core
+  5. JMH of the Java core
 Servers (redis-server, PostgreSQL) are started on loopback for the run and stopped at its end.
 """
 from __future__ import annotations
@@ -35,10 +36,12 @@ from _common import Steps, load_average, machine, progress  # noqa: E402
 FULL = dict(mode="full", sizes=[1_000, 10_000, 100_000, 1_000_000], repeats=5, budget_s=0.08,
             sql_max=1_000_000, snapshot_sizes=[100_000, 1_000_000], jvm_runs=5,
             ingest_events=100_000, before_events=2_000, ingest_repeats=5,
+            proc_events=300_000, proc_guide_events=20_000,
             jmh_args=["-f", "1", "-wi", "2", "-i", "3", "-w", "1s", "-r", "1s"])
 QUICK = dict(mode="quick", sizes=[1_000, 10_000, 100_000], repeats=3, budget_s=0.04,
              sql_max=100_000, snapshot_sizes=[100_000], jvm_runs=3,
              ingest_events=20_000, before_events=300, ingest_repeats=3,
+             proc_events=100_000, proc_guide_events=5_000,
              jmh_args=["-f", "1", "-wi", "1", "-i", "2", "-w", "300ms", "-r", "500ms"])
 
 STARTUP_CODE = r"""
@@ -184,6 +187,28 @@ def section_leaderboards(cfg, step, redis_server, pg_server, models) -> list:
     return sizes
 
 
+def section_processor(cfg, step) -> dict:
+    """The processor alone, no database: the measurements of benchmarks/bench_processor.py
+    (issue 3), ours and its pure-Python baseline interleaved per repeat."""
+    step(f"processor alone: {cfg['proc_events']:,} events per run, {cfg['repeats']} repeats")
+    import bench_processor as bp
+    events = bp.make_events(cfg["proc_events"])
+    guide_events = events[:cfg["proc_guide_events"]]
+    bp.push_to_callback(bp.ours, events[:50_000])  # JIT warm-up, both paths once
+    bp.push_only(bp.ours, events[:50_000])
+    bp.push_to_callback(bp.baseline, events[:20_000])
+    rows = {k: [] for k in ("floor", "push", "push_py", "cb", "cb_py", "guide")}
+    for r in range(cfg["repeats"]):
+        progress(f"processor alone: repeat {r + 1}/{cfg['repeats']}")
+        rows["floor"].append(bp.loop_floor(events))
+        rows["push"].append(bp.push_only(bp.ours, events))
+        rows["push_py"].append(bp.push_only(bp.baseline, events))
+        rows["cb"].append(bp.push_to_callback(bp.ours, events))
+        rows["cb_py"].append(bp.push_to_callback(bp.baseline, events))
+        rows["guide"].append(bp.guide_pattern(guide_events))
+    return {"events": cfg["proc_events"], "guide_events": cfg["proc_guide_events"], "rows": rows}
+
+
 def section_ingest(cfg, step, pg_server) -> dict:
     out = {}
     dbs = [("sqlite", None)] + ([("pg", pg_server.port)] if pg_server is not None else [])
@@ -195,8 +220,6 @@ def section_ingest(cfg, step, pg_server) -> dict:
                "--repeats", str(cfg["ingest_repeats"])]
         if port:
             cmd += ["--pg-port", str(port)]
-        else:
-            cmd += ["--noop"]  # the no-database ceiling, measured once
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=900)
         if proc.returncode != 0 or not proc.stdout.strip():
             out[db] = {"error": f"bench_ingest.py exited with {proc.returncode}"}
@@ -251,7 +274,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (< 3 min)")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs"), help="folder for benchmarks.md/.json and img/")
-    ap.add_argument("--skip", action="append", default=[], choices=("startup", "leaderboard", "ingest", "jmh"),
+    ap.add_argument("--skip", action="append", default=[], choices=("startup", "leaderboard", "processor", "ingest", "jmh"),
                     help="leave a section out (repeatable)")
     ap.add_argument("--render", metavar="JSON", help="only redo the report and plots from a results file")
     args = ap.parse_args(argv)
@@ -269,7 +292,7 @@ def main(argv=None) -> int:
         "".join(f" --skip {s}" for s in args.skip)
     total = 2 + (2 if "startup" not in args.skip else 0) + \
         (len(cfg["sizes"]) + 1 if "leaderboard" not in args.skip else 0) + \
-        (2 if "ingest" not in args.skip else 0) + (2 if "jmh" not in args.skip else 0)
+        (1 if "processor" not in args.skip else 0) + (2 if "ingest" not in args.skip else 0) + (2 if "jmh" not in args.skip else 0)
     step = Steps(total)
     t_start = time.time()
     results = {"command": command, "config": cfg, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -310,6 +333,12 @@ def main(argv=None) -> int:
             results["notes"]["jpype"] = f"JVM unavailable: {exc}"
         if "leaderboard" not in args.skip:
             results["leaderboard"] = section_leaderboards(cfg, step, redis_server, pg_server, models)
+        if "processor" not in args.skip:
+            try:
+                results["processor"] = section_processor(cfg, step)
+            except Exception as exc:
+                results["notes"]["processor"] = f"processor benchmark skipped: {type(exc).__name__}: {exc}"
+                progress(f"  processor benchmark skipped: {exc}")
         if "ingest" not in args.skip:
             results["ingest"] = section_ingest(cfg, step, pg_server)
         if "jmh" not in args.skip:
