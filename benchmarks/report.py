@@ -321,7 +321,10 @@ def _ingest_section(res, out, img_rel):
             "whole burst, and the guide's `flush_events_to_db` (`transaction.atomic()` + `bulk_create`). "
             "The \"before\" rows write one row per event in autocommit, as the guide's code does. "
             "Databases keep their default durability (SQLite: a file with Django's defaults; "
-            "PostgreSQL: `fsync` and `synchronous_commit` on).", ""]
+            "PostgreSQL: `fsync` and `synchronous_commit` on), and Django's default `CONN_MAX_AGE=0`: "
+            "the processor's workers call `close_old_connections()` around each batch (as Celery does), so "
+            "under that default every batch opens a fresh connection (the \"connections opened\" column; "
+            "set `CONN_MAX_AGE` to keep them). The pure-Python pipeline has one worker thread (its design).", ""]
     for db in ("sqlite", "pg"):
         d = ingest.get(db)
         if not d:
