@@ -432,10 +432,10 @@ def _jmh_section(res, out):
     out.append("")
 
 
-def _find_jmh(res, *words):
+def _find_jmh(res, *words, **params):
     for r in (res.get("jmh") or {}).get("rows", []):
         name = r["benchmark"].lower()
-        if all(w in name for w in words):
+        if all(w in name for w in words) and all(str(r["params"].get(k)) == v for k, v in params.items()):
             return r
     return None
 
@@ -458,7 +458,12 @@ def _gains_section(res, out):
             push = 1 / med(rows["ours"]["accepted_per_s"])
             out.append(f"| Event logging after (ring buffer push), from a Python loop, DB = {label} | "
                        f"<100 ns per event | {fmt_time(push)} per `push_event` (amortised) |")
-    offer = _find_jmh(res, "offer") or _find_jmh(res, "ring")
+    proc = res.get("processor")
+    if proc:
+        out.append(f"| Event logging after (ring buffer push), from a Python loop, no database | <100 ns per event | "
+                   f"{fmt_time(med(proc['rows']['push']))} per `push_event` (amortised; the bare Python loop "
+                   f"alone costs {fmt_time(med(proc['rows']['floor']))}) |")
+    offer = _find_jmh(res, "offerpacked") or _find_jmh(res, "offer")
     if offer:
         out.append(f"| Event logging after, the Java core alone (JMH {offer['benchmark']}) | <100 ns per event | "
                    f"{fmt_num(offer['score'])} {offer['unit']} |")
@@ -477,8 +482,14 @@ def _gains_section(res, out):
                        f"{fmt_time(med(ops['pg']['top10']))} (SQLite: "
                        f"{fmt_time(med(ops['sqlite']['top10'])) if 'sqlite' in ops else 'n/a'}) |")
         if "ours" in ops:
-            out.append(f"| Leaderboard after: top-k from the skip list, 10K users | ~60 us | "
+            out.append(f"| Leaderboard after: top-k from the skip list, 10K users, from Python | ~60 us | "
                        f"{fmt_time(med(ops['ours']['top10']))} |")
+    top_java = _find_jmh(res, "leaderboardbench.top10", users="10000")
+    if top_java:
+        out.append(f"| Leaderboard after: the Java core alone (JMH {top_java['benchmark']}, 10K users) | ~60 us | "
+                   f"{fmt_num(top_java['score'])} {top_java['unit']} |")
+    if s10:
+        ops = s10["ops"]
         if "ours" in ops and "pg" in ops:
             out.append(f"| Leaderboard improvement | 2,500x | "
                        f"x{med(ops['pg']['top10']) / med(ops['ours']['top10']):,.0f} vs PostgreSQL"

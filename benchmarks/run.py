@@ -42,7 +42,7 @@ QUICK = dict(mode="quick", sizes=[1_000, 10_000, 100_000], repeats=3, budget_s=0
              sql_max=100_000, snapshot_sizes=[100_000], jvm_runs=3,
              ingest_events=20_000, before_events=300, ingest_repeats=3,
              proc_events=100_000, proc_guide_events=5_000,
-             jmh_args=["-f", "1", "-wi", "1", "-i", "2", "-w", "300ms", "-r", "500ms"])
+             jmh_args=["-f", "1", "-wi", "1", "-i", "2", "-w", "300ms", "-r", "500ms", "-p", "users=100000"])
 
 STARTUP_CODE = r"""
 import json, time
