@@ -97,7 +97,7 @@ def plot_scaling(sizes: list, img_dir: str) -> list:
     plt = _plt()
     files = []
     for op, title in OPS.items():
-        fig, ax = plt.subplots(figsize=(7, 4.6))
+        fig, ax = plt.subplots(figsize=(7.5, 5.2))
         for name in NAMES:
             xs, ys, lo, hi = [], [], [], []
             for size in sizes:
@@ -116,11 +116,12 @@ def plot_scaling(sizes: list, img_dir: str) -> list:
         ax.set_yscale("log")
         ax.set_xlabel("users on the leaderboard")
         ax.set_ylabel("latency per call (us, log scale)")
-        ax.set_title(f"Leaderboard {title}: latency vs users (median, bars = min-max)")
-        ax.legend(fontsize=8, loc="upper left")
+        ax.set_title(f"Leaderboard {title}: latency vs users\n(median of repeats, bars = min-max; lower is better)",
+                      fontsize=10)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
         fig.tight_layout()
         path = os.path.join(img_dir, f"leaderboard_{op}.png")
-        fig.savefig(path)
+        fig.savefig(path, bbox_inches="tight")
         plt.close(fig)
         files.append(path)
     return files
@@ -134,21 +135,24 @@ def plot_memory(sizes: list, img_dir: str) -> str | None:
             rows.append((name, size["n"], b / size["n"]))
     if not rows:
         return None
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
     ns = sorted({n for _, n, _ in rows})
     names = [n for n in NAMES if any(r[0] == n for r in rows)]
     width = 0.8 / len(names)
     for i, name in enumerate(names):
         vals = [next((v for nm, n, v in rows if nm == name and n == size_n), 0) for size_n in ns]
-        ax.bar([j + i * width for j in range(len(ns))], vals, width, label=NAMES[name], color=COLORS[name])
+        label = NAMES[name] + (" - on disk" if name in ("sqlite", "pg") else "")
+        bars = ax.bar([j + i * width for j in range(len(ns))], vals, width, label=label, color=COLORS[name])
+        ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
     ax.set_xticks([j + width * (len(names) - 1) / 2 for j in range(len(ns))])
     ax.set_xticklabels([f"{users_label(n)} users" for n in ns])
     ax.set_ylabel("bytes per user")
-    ax.set_title("Memory per user (JVM heap / Python heap / Redis used_memory / table+index)")
-    ax.legend(fontsize=8)
+    ax.set_title("Bytes per user: JVM heap (ours), Python heap (sortedcontainers),\n"
+                 "Redis used_memory, table + indexes on disk (SQL)", fontsize=10)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
     fig.tight_layout()
     path = os.path.join(img_dir, "memory_per_user.png")
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -181,7 +185,7 @@ def plot_ingest(ingest: dict, img_dir: str) -> str | None:
     fig.suptitle("Event ingestion from a Python loop into Django (median, bars = min-max)")
     fig.tight_layout()
     path = os.path.join(img_dir, "ingestion.png")
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
     return path
 
