@@ -15,6 +15,10 @@ Python -> Java, a sequence of sections in the order the two sides agree on:
 - strings: int32 count, int32 encoding (0: Latin-1, 1: UTF-16LE), int32 length of each string
   in units of that encoding (bytes for Latin-1, code units for UTF-16), then the concatenated
   text. Lone surrogates travel as they are (``surrogatepass``).
+- joined strings (:meth:`Packer.put_joined_strings`): int32 count, int32 encoding (2: Latin-1,
+  3: UTF-16LE), int32 separator (a code unit none of the strings contains), int32 byte length,
+  then the text joined by the separator. Saves the per-string ``len()`` calls of the form above
+  (the hot path stages thousands of short ids per call).
 
 Java -> Python: ints, longs and doubles as above; strings as int32 count, int32 encoding,
 int32 separator (a UTF-16 code unit that occurs in none of the strings, or -1 when Java found
@@ -29,6 +33,8 @@ from itertools import accumulate
 
 LATIN1 = 0
 UTF16 = 1
+LATIN1_JOINED = 2
+UTF16_JOINED = 3
 
 _INT = struct.Struct("=i")
 _STR_HEAD = struct.Struct("=ii")
@@ -119,6 +125,34 @@ class Packer:
         _STR_HEAD.pack_into(self._buf, self._reserve(8), len(lengths), encoding)
         self.put_bytes(lengths)
         self.put_bytes(data)
+
+    def put_joined_strings(self, strings, sep: str = "\x1f") -> None:
+        """Like :meth:`put_strings`, joined by ``sep`` instead of carrying lengths; falls back
+        to :meth:`put_strings` when a string contains ``sep``. ``strings`` must be a list."""
+        count = len(strings)
+        text = sep.join(strings)
+        if count > 1 and text.count(sep) != count - 1:
+            self.put_strings(strings)
+            return
+        try:
+            data = text.encode("latin-1")
+            encoding = LATIN1_JOINED
+        except UnicodeEncodeError:
+            data = text.encode("utf-16-le", "surrogatepass")
+            encoding = UTF16_JOINED
+        _REPLY_STR_HEAD.pack_into(self._buf, self._reserve(12), count, encoding, ord(sep))
+        self.put_int(len(data))
+        self.put_bytes(data)
+
+    def put_struct(self, st: struct.Struct, *values) -> int:
+        """Packs ``values`` with ``st`` at the current position; returns that position."""
+        at = self._reserve(st.size)
+        st.pack_into(self._buf, at, *values)
+        return at
+
+    def unpack_from(self, st: struct.Struct, offset: int = 0) -> tuple:
+        """Reads ``st`` at ``offset`` (e.g. a reply Java wrote into the shared buffer)."""
+        return st.unpack_from(self._buf, offset)
 
 
 class Unpacker:

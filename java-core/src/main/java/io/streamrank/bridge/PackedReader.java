@@ -16,6 +16,9 @@ public final class PackedReader {
     /** Strings section encodings, as in {@code _wire.py}. */
     public static final int LATIN1 = 0;
     public static final int UTF16 = 1;
+    /** Joined by a separator code unit instead of carrying lengths ({@code put_joined_strings}). */
+    public static final int LATIN1_JOINED = 2;
+    public static final int UTF16_JOINED = 3;
 
     private final ByteBuffer buf;
     private final int limit;
@@ -77,12 +80,16 @@ public final class PackedReader {
         return out;
     }
 
-    /** A strings section: count, encoding, per-string lengths, then the concatenated text. */
+    /** A strings section: count, encoding, per-string lengths, then the concatenated text
+     *  (or, for the joined encodings, separator, byte length, then the joined text). */
     public String[] readStrings() {
         int count = readInt();
         int encoding = readInt();
         if (count < 0) {
             throw new IllegalArgumentException("negative string count " + count);
+        }
+        if (encoding == LATIN1_JOINED || encoding == UTF16_JOINED) {
+            return readJoined(count, encoding == UTF16_JOINED);
         }
         int[] lengths = new int[count];
         int at = take(Math.multiplyExact(count, 4));
@@ -122,6 +129,124 @@ public final class PackedReader {
             }
         } else {
             throw new IllegalArgumentException("unknown string encoding " + encoding);
+        }
+        return out;
+    }
+
+    /**
+     * {@link #readStrings()}, decoding a joined Latin-1 section through {@code cache} (repeated
+     * values come back as the same {@link String}); other encodings are read as usual.
+     */
+    public String[] readStrings(StringCache cache) {
+        return readStrings(cache, 0, 0);
+    }
+
+    /**
+     * {@link #readStrings(StringCache)}, except the strings at indexes {@code [uncachedFrom,
+     * uncachedTo)} bypass the cache (high-cardinality values would only evict useful entries).
+     */
+    public String[] readStrings(StringCache cache, int uncachedFrom, int uncachedTo) {
+        int at = pos;
+        int count = readInt();
+        int encoding = readInt();
+        if (encoding != LATIN1_JOINED || count < 0) {
+            pos = at;
+            return readStrings();
+        }
+        int sep = readInt();
+        int nbytes = readInt();
+        if (sep < 0 || sep > 0xff) {
+            throw new IllegalArgumentException("bad string separator " + sep);
+        }
+        int base = take(nbytes);
+        String[] out = new String[count];
+        if (count == 0) {
+            if (nbytes != 0) {
+                throw new IllegalArgumentException("text given for zero strings");
+            }
+            return out;
+        }
+        byte[] text = new byte[nbytes];
+        buf.get(base, text);
+        // One String over the whole text lets String.indexOf (a vectorised intrinsic) find the
+        // separators; the pieces come from the cache.
+        String whole = new String(text, StandardCharsets.ISO_8859_1);
+        char s = (char) sep;
+        int start = 0;
+        for (int i = 0; i < count - 1; i++) {
+            int end = whole.indexOf(s, start);
+            if (end < 0) {
+                throw new IllegalArgumentException("joined text holds " + (i + 1) + " strings, expected " + count);
+            }
+            out[i] = i >= uncachedFrom && i < uncachedTo
+                    ? new String(text, start, end - start, StandardCharsets.ISO_8859_1)
+                    : cache.latin1(text, start, end);
+            start = end + 1;
+        }
+        if (whole.indexOf(s, start) >= 0) {
+            throw new IllegalArgumentException("more than " + count + " joined strings");
+        }
+        int last = count - 1;
+        out[last] = last >= uncachedFrom && last < uncachedTo
+                ? new String(text, start, nbytes - start, StandardCharsets.ISO_8859_1)
+                : cache.latin1(text, start, nbytes);
+        return out;
+    }
+
+    private String[] readJoined(int count, boolean utf16) {
+        int sep = readInt();
+        int nbytes = readInt();
+        if (sep < 0 || sep > 0xffff || (!utf16 && sep > 0xff)) {
+            throw new IllegalArgumentException("bad string separator " + sep);
+        }
+        if (utf16 && (nbytes & 1) != 0) {
+            throw new IllegalArgumentException("odd UTF-16 byte length " + nbytes);
+        }
+        int base = take(nbytes);
+        String[] out = new String[count];
+        if (count == 0) {
+            if (nbytes != 0) {
+                throw new IllegalArgumentException("text given for zero strings");
+            }
+            return out;
+        }
+        int found = 0;
+        if (!utf16) {
+            byte[] text = new byte[nbytes];
+            buf.get(base, text);
+            byte s = (byte) sep;
+            int start = 0;
+            for (int i = 0; i < nbytes; i++) {
+                if (text[i] == s) {
+                    if (found == count - 1) {
+                        throw new IllegalArgumentException("more than " + count + " joined strings");
+                    }
+                    out[found++] = new String(text, start, i - start, StandardCharsets.ISO_8859_1);
+                    start = i + 1;
+                }
+            }
+            out[found++] = new String(text, start, nbytes - start, StandardCharsets.ISO_8859_1);
+        } else {
+            // By hand, not through a decoder: lone surrogates must survive (see readStrings).
+            char[] chars = new char[nbytes >>> 1];
+            for (int i = 0; i < chars.length; i++) {
+                chars[i] = (char) ((buf.get(base + 2 * i) & 0xff) | ((buf.get(base + 2 * i + 1) & 0xff) << 8));
+            }
+            char s = (char) sep;
+            int start = 0;
+            for (int i = 0; i < chars.length; i++) {
+                if (chars[i] == s) {
+                    if (found == count - 1) {
+                        throw new IllegalArgumentException("more than " + count + " joined strings");
+                    }
+                    out[found++] = new String(chars, start, i - start);
+                    start = i + 1;
+                }
+            }
+            out[found++] = new String(chars, start, chars.length - start);
+        }
+        if (found != count) {
+            throw new IllegalArgumentException("joined text holds " + found + " strings, expected " + count);
         }
         return out;
     }

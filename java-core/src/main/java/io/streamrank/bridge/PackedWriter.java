@@ -84,15 +84,24 @@ public final class PackedWriter {
         return putStrings(strings.toArray(new String[0]), 0, strings.size());
     }
 
-    /** A strings section: count, encoding, separator (or -1 and lengths), byte length, text. */
+    /**
+     * A strings section: count, encoding, separator (or -1 and lengths), byte length, text.
+     *
+     * <p>One pass of {@code charAt} decides Latin-1; the separator is found with
+     * {@link String#indexOf} (a vectorised intrinsic); Latin-1 text is then copied string by
+     * string with {@link String#getBytes(int, int, byte[], int)}, which for a compact (Latin-1)
+     * string is a plain array copy, and UTF-16 text through a little-endian char view.
+     */
+    @SuppressWarnings("deprecation") // getBytes(int, int, byte[], int): exact for Latin-1 text
     public PackedWriter putStrings(String[] strings, int from, int count) {
         boolean latin1 = true;
         long chars = 0;
         for (int i = from; i < from + count; i++) {
             String s = strings[i];
-            chars += s.length();
+            int len = s.length();
+            chars += len;
             if (latin1) {
-                for (int j = 0; j < s.length(); j++) {
+                for (int j = 0; j < len; j++) {
                     if (s.charAt(j) > 0xff) {
                         latin1 = false;
                         break;
@@ -101,13 +110,11 @@ public final class PackedWriter {
             }
         }
         int sep = count <= 1 ? SEPARATORS[0] : chooseSeparator(strings, from, count);
-        long textUnits = chars + (count > 1 ? count - 1 : 0);
-        int unitBytes = latin1 ? 1 : 2;
         if (latin1 && sep > 0xff) {
             latin1 = false; // the separator itself must be representable
-            unitBytes = 2;
         }
-        int nbytes = Math.toIntExact(textUnits * unitBytes);
+        long units = chars + (sep >= 0 && count > 1 ? count - 1 : 0);
+        int nbytes = Math.toIntExact(latin1 ? units : 2 * units);
         putInt(count);
         putInt(latin1 ? PackedReader.LATIN1 : PackedReader.UTF16);
         putInt(sep);
@@ -115,30 +122,29 @@ public final class PackedWriter {
             for (int i = from; i < from + count; i++) {
                 putInt(strings[i].length());
             }
-            nbytes = Math.toIntExact(chars * unitBytes);
         }
         putInt(nbytes);
         int at = reserve(nbytes);
-        for (int i = from; i < from + count; i++) {
-            if (sep >= 0 && i > from) {
-                at = putUnit(at, (char) sep, latin1);
+        byte[] out = bytes;
+        if (latin1) {
+            for (int i = from; i < from + count; i++) {
+                if (i > from && sep >= 0) {
+                    out[at++] = (byte) sep;
+                }
+                String s = strings[i];
+                s.getBytes(0, s.length(), out, at);
+                at += s.length();
             }
-            String s = strings[i];
-            for (int j = 0; j < s.length(); j++) {
-                at = putUnit(at, s.charAt(j), latin1);
+        } else {
+            java.nio.CharBuffer text = ByteBuffer.wrap(out, at, nbytes).order(ByteOrder.LITTLE_ENDIAN).asCharBuffer();
+            for (int i = from; i < from + count; i++) {
+                if (i > from && sep >= 0) {
+                    text.put((char) sep);
+                }
+                text.put(strings[i]);
             }
         }
         return this;
-    }
-
-    private int putUnit(int at, char c, boolean latin1) {
-        if (latin1) {
-            bytes[at] = (byte) c;
-            return at + 1;
-        }
-        bytes[at] = (byte) c;
-        bytes[at + 1] = (byte) (c >>> 8);
-        return at + 2;
     }
 
     /** A code unit that occurs in none of the strings, or -1 when there is none. */

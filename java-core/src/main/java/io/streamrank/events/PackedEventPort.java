@@ -1,0 +1,365 @@
+package io.streamrank.events;
+
+import io.streamrank.bridge.PackedReader;
+import io.streamrank.bridge.PackedWriter;
+import io.streamrank.bridge.StringCache;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The {@link EventProcessor} as the Python facade ({@code cpp_event_processor}) sees it: every
+ * method is one JPype crossing and moves many values through the packed wire format
+ * ({@code streamrank._wire}).
+ *
+ * <p><b>Stage packets.</b> Python stages pushed events and hands them over in bulk. Methods that
+ * take {@code (ByteBuffer stage, int length)} first take the packet in {@code stage} when
+ * {@code length > 0}. Packet layout (native byte order):
+ * <pre>
+ *   int64  credit      written BY JAVA on return: events Python may stage before the next packet
+ *   int32  n           events in the packet
+ *   int32  dropped     events Python refused since its last packet (added to the drop count)
+ *   int64  now         Python's clock, epoch seconds (for the unique-users window)
+ *   int64  age         nanoseconds since the oldest event of the packet was pushed
+ *   strings (3n)       the n types, then the n user ids, then the n channel ids
+ *   int64 x n          timestamps
+ * </pre>
+ * Python stages only within the credit of the previous reply, so every event it accepted is
+ * accepted here; a packet beyond the capacity is a bug and raises
+ * {@link IllegalStateException} rather than losing events silently.
+ *
+ * <p><b>Asynchronous ingestion.</b> Taking a packet is cheap for the calling (Python) thread:
+ * it reserves capacity for its events (from then on they are accepted and counted), copies the
+ * packet's body and queues it. The port's ingest thread decodes queued packets, in order, and
+ * publishes them (statistics, ring). So the pushing thread pays a copy per packet, not the
+ * decoding and bookkeeping per event, which run on another core. Every method that reads the
+ * statistics, and flush and close, first ingests whatever is queued on the calling thread
+ * ("helping": the same lock, the same FIFO order), so a query in the same call still sees every
+ * event pushed before it (read-your-writes in one crossing).
+ *
+ * <p><b>Batches</b> ({@link #nextBatch}) are returned as: int64 batch id, int32 failures so far,
+ * int32 n, strings (3n: type, user_id, channel_id of event 0, then of event 1, ...), int64 x n
+ * timestamps.
+ */
+public final class PackedEventPort {
+    public static final int HEADER_BYTES = 32;
+    private static final AtomicInteger THREADS = new AtomicInteger();
+
+    private final EventProcessor processor;
+
+    /** A packet whose events are reserved and not yet published. Immutable. */
+    private record Packet(byte[] body, int n, long nowSeconds, long arrivalNanos) {}
+
+    /** Reserved packets in reservation order. Producers: callers of the stage methods (one at
+     *  a time in practice: Python serialises hand-offs; the reservation and the add happen
+     *  under {@code enqueueLock} so the queue order is the reservation order). Consumers: the
+     *  ingest thread and helping callers, one at a time under {@code ingestMonitor}. */
+    private final ConcurrentLinkedQueue<Packet> pending = new ConcurrentLinkedQueue<>();
+    private final Object enqueueLock = new Object();
+    /** Held while decoding and publishing: keeps publication in queue order. */
+    private final Object ingestMonitor = new Object();
+    /** Guarded by ingestMonitor: recently decoded event types and channel ids (few distinct
+     *  values: they decode without an allocation, their hash codes already computed). */
+    private final StringCache strings = new StringCache(8192);
+    private final Thread ingester;
+    /** The ingest thread is about to park or parked. Volatile, paired with the queue: a producer
+     *  adds (volatile) then reads this; the ingester writes this then re-checks the queue. */
+    private volatile boolean ingesterIdle;
+    private volatile boolean stopping;
+    /** A packet the ingest thread could not decode (a bug); reported by the next call. */
+    private volatile RuntimeException ingestFailure;
+
+    public PackedEventPort(int bufferSize, int batchSize, long flushIntervalMillis,
+                           int maxRetries, long retryBackoffMillis, long maxRetryBackoffMillis) {
+        this(new EventProcessor(bufferSize, batchSize, TimeUnit.MILLISECONDS.toNanos(flushIntervalMillis),
+                new RetryPolicy(maxRetries, TimeUnit.MILLISECONDS.toNanos(retryBackoffMillis),
+                        TimeUnit.MILLISECONDS.toNanos(maxRetryBackoffMillis)),
+                Clock.SYSTEM));
+    }
+
+    public PackedEventPort(EventProcessor processor) {
+        this.processor = processor;
+        this.ingester = new Thread(this::ingestLoop, "streamrank-ingest-" + THREADS.incrementAndGet());
+        this.ingester.setDaemon(true);
+        this.ingester.start();
+    }
+
+    public EventProcessor processor() {
+        return processor;
+    }
+
+    // ---------------------------------------------------------------- ingest
+
+    /** Reserves and queues the packet in {@code stage} (the caller's thread pays a copy) and
+     *  wakes the ingest thread for it. */
+    private void take(ByteBuffer stage, int length) {
+        take(stage, length, true);
+    }
+
+    private void take(ByteBuffer stage, int length, boolean wakeIngester) {
+        RuntimeException failure = ingestFailure;
+        if (failure != null) {
+            throw failure;
+        }
+        if (length <= 0) {
+            return;
+        }
+        ByteBuffer buf = stage.duplicate().order(ByteOrder.nativeOrder());
+        if (length < HEADER_BYTES || length > buf.capacity()) {
+            throw new IllegalArgumentException("bad stage packet length " + length);
+        }
+        int n = buf.getInt(8);
+        int droppedDelta = buf.getInt(12);
+        long now = buf.getLong(16);
+        long age = buf.getLong(24);
+        if (n < 0 || droppedDelta < 0 || age < 0) {
+            throw new IllegalArgumentException("bad stage packet: n=" + n + " dropped=" + droppedDelta + " age=" + age);
+        }
+        if (n > 0) {
+            byte[] body = new byte[length - HEADER_BYTES];
+            buf.get(HEADER_BYTES, body);
+            long arrival = processor.clock().nanoTime() - age;
+            synchronized (enqueueLock) {
+                processor.reserve(n, true); // all or nothing; beyond the credit is a bug
+                pending.add(new Packet(body, n, now, arrival));
+            }
+            if (wakeIngester && ingesterIdle) {
+                LockSupport.unpark(ingester);
+            }
+        }
+        processor.recordDropped(droppedDelta);
+    }
+
+    /** Decodes and publishes every queued packet, in order (the ingest thread, or a helper). */
+    private void ingestPending() {
+        synchronized (ingestMonitor) {
+            Packet p;
+            while ((p = pending.poll()) != null) {
+                try {
+                    publish(p);
+                } catch (RuntimeException e) {
+                    ingestFailure = e;
+                    throw e;
+                }
+            }
+        }
+        RuntimeException failure = ingestFailure;
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Under ingestMonitor. */
+    private void publish(Packet p) {
+        int n = p.n();
+        PackedReader in = new PackedReader(ByteBuffer.wrap(p.body()), p.body().length);
+        // Types and channel ids repeat: cached. User ids are many: decoded plainly.
+        String[] all = in.readStrings(strings, n, 2 * n);
+        if (all.length != 3 * n) {
+            throw new IllegalArgumentException("stage packet holds " + all.length + " strings for " + n + " events");
+        }
+        long[] timestamps = in.readLongs(n);
+        String[] types = Arrays.copyOfRange(all, 0, n);
+        String[] users = Arrays.copyOfRange(all, n, 2 * n);
+        String[] channels = Arrays.copyOfRange(all, 2 * n, 3 * n);
+        processor.publishReserved(types, users, channels, timestamps, 0, n, p.nowSeconds(), p.arrivalNanos());
+    }
+
+    private void ingestLoop() {
+        while (!stopping) {
+            if (pending.isEmpty()) {
+                ingesterIdle = true;
+                if (pending.isEmpty() && !stopping) {
+                    LockSupport.park(this);
+                }
+                ingesterIdle = false;
+                continue;
+            }
+            try {
+                ingestPending();
+            } catch (RuntimeException e) {
+                return; // recorded in ingestFailure; the callers report it
+            }
+        }
+    }
+
+    /** Takes the packet and ingests everything queued on this thread (read-your-writes); the
+     *  ingest thread is not woken for a packet this thread ingests itself. */
+    private void ingest(ByteBuffer stage, int length) {
+        take(stage, length, false);
+        ingestPending();
+    }
+
+    private void writeCredit(ByteBuffer stage, int length) {
+        if (length >= 8) {
+            stage.duplicate().order(ByteOrder.nativeOrder()).putLong(0, processor.freeCapacity());
+        }
+    }
+
+    /** Takes a stage packet (ingested asynchronously); returns the new credit (also written
+     *  into the packet). */
+    public long handoff(ByteBuffer stage, int length) {
+        take(stage, length);
+        writeCredit(stage, length);
+        return processor.freeCapacity();
+    }
+
+    // ---------------------------------------------------------------- queries (ingest first)
+
+    public long uniqueUsersLastHour(ByteBuffer stage, int length, long nowSeconds) {
+        ingest(stage, length);
+        writeCredit(stage, length);
+        return processor.uniqueUsersLastHour(nowSeconds);
+    }
+
+    /** int32 count, strings (channel ids), int64 x count (counts). */
+    public byte[] topChannels(ByteBuffer stage, int length, int k) {
+        ingest(stage, length);
+        writeCredit(stage, length);
+        List<ChannelCount> top = processor.topChannels(k);
+        String[] ids = new String[top.size()];
+        long[] counts = new long[top.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = top.get(i).channelId();
+            counts[i] = top.get(i).count();
+        }
+        return new PackedWriter(64 + 32 * ids.length)
+                .putInt(ids.length)
+                .putStrings(ids, 0, ids.length)
+                .putLongs(counts, 0, counts.length)
+                .toByteArray();
+    }
+
+    public static final int ACCEPTED = 0;
+    public static final int DROPPED = 1;
+    public static final int PENDING = 2;
+    public static final int DELIVERED = 3;
+    public static final int DEAD_LETTER_EVENTS = 4;
+    public static final int CREDIT = 5;
+
+    /** One of the counters above, after taking the stage (the counters count accepted events,
+     *  so they need no ingestion). */
+    public long counter(ByteBuffer stage, int length, int which) {
+        take(stage, length);
+        writeCredit(stage, length);
+        return switch (which) {
+            case ACCEPTED -> processor.acceptedCount();
+            case DROPPED -> processor.droppedCount();
+            case PENDING -> processor.pendingCount();
+            case DELIVERED -> processor.deliveredCount();
+            case DEAD_LETTER_EVENTS -> processor.deadLetterEventCount();
+            case CREDIT -> processor.freeCapacity();
+            default -> throw new IllegalArgumentException("unknown counter " + which);
+        };
+    }
+
+    // ---------------------------------------------------------------- delivery
+
+    public void setDeliveryEnabled(boolean enabled) {
+        processor.setDeliveryEnabled(enabled);
+    }
+
+    /** The next ready batch, packed; null on timeout or once finished ({@link #isFinished}). */
+    public byte[] nextBatch(long timeoutMillis) throws InterruptedException {
+        Batch b = processor.nextBatch(timeoutMillis, TimeUnit.MILLISECONDS);
+        return b == null ? null : packBatch(b);
+    }
+
+    /** A handed-out batch in the layout {@link #nextBatch} returns. */
+    public static byte[] packBatch(Batch b) {
+        return pack(b, b.failures(), new PackedWriter(64 + 64 * b.size())).toByteArray();
+    }
+
+    public boolean isFinished() {
+        return processor.isFinished();
+    }
+
+    static PackedWriter pack(Batch b, int failures, PackedWriter out) {
+        int n = b.size();
+        String[] strings = new String[3 * n];
+        long[] timestamps = new long[n];
+        for (int i = 0, j = 0; i < n; i++, j += 3) {
+            strings[j] = b.type(i);
+            strings[j + 1] = b.user(i);
+            strings[j + 2] = b.channel(i);
+            timestamps[i] = b.timestamp(i);
+        }
+        return out.putLong(b.id()).putInt(failures).putInt(n)
+                .putStrings(strings, 0, strings.length)
+                .putLongs(timestamps, 0, n);
+    }
+
+    public void complete(long batchId) {
+        processor.complete(batchId);
+    }
+
+    public void fail(long batchId, String error) {
+        processor.fail(batchId, error);
+    }
+
+    public void release(long batchId) {
+        processor.release(batchId);
+    }
+
+    /** The accepted count after ingesting the stage: the target a flush waits for. */
+    public long flushTarget(ByteBuffer stage, int length) {
+        ingest(stage, length);
+        writeCredit(stage, length);
+        return processor.acceptedCount();
+    }
+
+    /** See {@link EventProcessor#awaitSettled}: dead-letter events when settled, -1 on timeout. */
+    public long awaitSettled(long target, long timeoutMillis) throws InterruptedException {
+        return processor.awaitSettled(target, timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    // ---------------------------------------------------------------- dead letters
+
+    /** int32 batches, then per batch: as {@link #nextBatch}, followed by a strings section
+     *  holding the last error. */
+    public byte[] failedBatches() {
+        List<EventProcessor.FailedBatch> failed = processor.deadLetters();
+        PackedWriter out = new PackedWriter(256);
+        out.putInt(failed.size());
+        for (EventProcessor.FailedBatch f : failed) {
+            pack(f.batch(), f.failures(), out)
+                    .putStrings(new String[] {f.lastError() == null ? "" : f.lastError()}, 0, 1);
+        }
+        return out.toByteArray();
+    }
+
+    public long redriveFailed() {
+        return processor.redriveDeadLetters();
+    }
+
+    public long discardFailed() {
+        return processor.discardDeadLetters();
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /** Ingests the last stage packet, then stops accepting (see {@link EventProcessor#close}). */
+    public long close(ByteBuffer stage, int length) {
+        ingest(stage, length);
+        processor.close();
+        return processor.acceptedCount();
+    }
+
+    /** Stops delivery and the ingest thread (after ingesting what is queued). Idempotent. */
+    public void shutdown() {
+        try {
+            if (ingestFailure == null) { // else already reported to a caller
+                ingestPending();
+            }
+        } finally {
+            stopping = true;
+            LockSupport.unpark(ingester);
+            processor.shutdown();
+        }
+    }
+}
