@@ -4,7 +4,8 @@
                     (autocommit: one INSERT and one transaction per event);
 * before (acreate): the guide's exact code, ``await DiscordEventLog.objects.acreate(...)``;
 * streamrank:       ``EventStreamProcessor.push_event`` with the guide's ``flush_events_to_db``
-                    (``transaction.atomic()`` + ``bulk_create``) as the flush callback;
+                    (``transaction.atomic()`` + ``bulk_create``) as the flush callback, with the
+                    guide's 4 worker threads and again with 1;
 * pure Python:      the processor issue's pure-Python pipeline (list + thread + batches)
                     with the same callback, from ``benchmarks/bench_processor.py``.
 
@@ -144,6 +145,13 @@ def pipelines():
         import cpp_event_processor
         cpp_event_processor.EventStreamProcessor(**CONFIG).close()
         out["ours"] = cpp_event_processor.EventStreamProcessor
+
+        def ours_one_thread(buffer_size, num_threads, batch_size, flush_interval_ms):
+            # One callback thread, as the pure-Python pipeline has: fewer threads taking the GIL
+            # from the pushing loop.
+            return cpp_event_processor.EventStreamProcessor(buffer_size, 1, batch_size, flush_interval_ms)
+
+        out["ours_1t"] = ours_one_thread
     except Exception as exc:  # placeholder facade before the processor lands
         progress(f"streamrank processor unavailable: {exc}")
     try:

@@ -19,12 +19,13 @@ NAMES = {
     "pg": "PostgreSQL ORDER BY (Django ORM)",
 }
 COLORS = {"ours": "#d62728", "sortedcontainers": "#1f77b4", "redis": "#9467bd", "sqlite": "#2ca02c",
-          "pg": "#ff7f0e", "pure_python": "#1f77b4", "before_create": "#7f7f7f", "before_acreate": "#bcbd22"}
+          "pg": "#ff7f0e", "pure_python": "#1f77b4", "ours_1t": "#ff9896", "before_create": "#7f7f7f", "before_acreate": "#bcbd22"}
 MARKERS = {"ours": "o", "sortedcontainers": "s", "redis": "D", "sqlite": "^", "pg": "v"}
 OPS = {"update": "update_user (amortised)", "top10": "top-10", "rank": "rank of a user",
        "page50": "page of 50 (random page)"}
 PIPES = {
-    "ours": "streamrank: push_event + guide's flush_events_to_db",
+    "ours": "streamrank: push_event + guide's flush_events_to_db (num_threads=4, the guide's)",
+    "ours_1t": "streamrank, the same with num_threads=1",
     "pure_python": "pure Python pipeline (list + thread + batch) + same callback",
     "before_create": "before: one ORM create() per event",
     "before_acreate": "before: the guide's await acreate() per event",
@@ -165,7 +166,7 @@ def plot_ingest(ingest: dict, img_dir: str) -> str | None:
     fig, axes = plt.subplots(1, len(dbs), figsize=(6 * len(dbs), 4.4), squeeze=False)
     for ax, db in zip(axes[0], dbs):
         rows = ingest[db]["rows"]
-        names = [n for n in ("before_create", "before_acreate", "pure_python", "ours") if n in rows]
+        names = [n for n in ("before_create", "before_acreate", "pure_python", "ours_1t", "ours") if n in rows]
         labels = {"before_create": "before\ncreate()", "before_acreate": "before\nacreate()",
                   "pure_python": "pure Python\npipeline", "ours": "streamrank"}
         for i, name in enumerate(names):
@@ -342,7 +343,7 @@ def _ingest_section(res, out, img_rel):
                 f"(it is slow), buffer_size={d['buffer_size']:,}.", "",
                 "| pipeline | accepted events/s | persisted events/s | INSERT statements per 10K events | transactions per 10K events | connections opened |",
                 "|---|---:|---:|---:|---:|---:|"]
-        for name in ("before_create", "before_acreate", "pure_python", "ours"):
+        for name in ("before_create", "before_acreate", "pure_python", "ours_1t", "ours"):
             row = d["rows"].get(name)
             if not row:
                 continue
@@ -539,17 +540,19 @@ def _closing(res, out):
         rows = (ingest.get(db) or {}).get("rows", {})
         if "ours" not in rows:
             continue
-        for name in ("before_create", "pure_python"):
-            if name not in rows:
+        for mine, name in (("ours", "before_create"), ("ours", "pure_python"), ("ours_1t", "pure_python")):
+            if name not in rows or mine not in rows:
                 continue
-            ra = med(rows["ours"]["accepted_per_s"]) / med(rows[name]["accepted_per_s"])
-            rp = med(rows["ours"]["persisted_per_s"]) / med(rows[name]["persisted_per_s"])
-            lines.append(f"- Ingestion into {label}: ours vs {PIPES[name]}: accepted x{fmt_num(ra, 2)}, "
+            ra = med(rows[mine]["accepted_per_s"]) / med(rows[name]["accepted_per_s"])
+            rp = med(rows[mine]["persisted_per_s"]) / med(rows[name]["persisted_per_s"])
+            who = "ours" if mine == "ours" else "ours with num_threads=1"
+            lines.append(f"- Ingestion into {label}: {who} vs {PIPES[name]}: accepted x{fmt_num(ra, 2)}, "
                          f"persisted x{fmt_num(rp, 2)}.")
+            suffix = "" if mine == "ours" else ", num_threads=1"
             if ra < 1:
-                wins.append((name, f"ingestion accepted ({label})", None, 1 / ra))
+                wins.append((name, f"ingestion accepted ({label}{suffix})", None, 1 / ra))
             if rp < 1:
-                wins.append((name, f"ingestion persisted ({label})", None, 1 / rp))
+                wins.append((name, f"ingestion persisted ({label}{suffix})", None, 1 / rp))
     proc = res.get("processor")
     if proc:
         r = proc["rows"]
