@@ -229,7 +229,10 @@ def measure(db: str, pg_port: int | None, events_n: int, before_n: int, repeats:
             i1, c1 = counters.snapshot()
             assert count_rows() == before_n
             record(name, seconds, seconds, before_n, before_n, i1 - i0, c1 - c0, before_n)  # autocommit
-        for name, cls in factories.items():
+        names = list(factories)
+        names = names[r % len(names):] + names[:r % len(names)] if names else names  # rotate the order
+        for name in names:
+            cls = factories[name]
             reset()
             i0, c0 = counters.snapshot()
             batches[0] = 0
