@@ -180,7 +180,8 @@ def measure(n: int, contenders: dict, repeats: int, budget_s: float, progress, s
     for r in range(repeats):
         progress(f"{n:,} users: repeat {r + 1}/{repeats}")
         names = list(boards)
-        for name in names[r % len(names):] + names[:r % len(names)]:  # rotate who goes first
+        k = r % len(names) if names else 0
+        for name in names[k:] + names[:k]:  # rotate who goes first
             for op, (fn, args, how, calls) in plan[name].items():
                 out["ops"][name][op].append(how(fn, args, calls, offset=r * calls))
 
