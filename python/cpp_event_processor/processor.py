@@ -273,8 +273,15 @@ class _Core:
             self.wake.set()
 
     def has_staged(self) -> bool:
+        """True if a push into the current generation completed (or older ones wait). Slot 0
+        is filled first in the common case; when it is empty, a later slot may still be filled
+        (its push returned while the holder of ticket 0 was preempted), so look at them all."""
+        if self.leftovers or self.unsent:
+            return True
         slots = self.gen.slots
-        return bool((slots and slots[0] is not None) or self.leftovers or self.unsent)
+        if not slots:
+            return False
+        return slots[0] is not None or slots.count(None) != len(slots)
 
     def push_slow(self, seen: _Generation, event) -> bool:
         """The fast path found ``seen`` full or closed: hand off for fresh credit, then retry
@@ -352,8 +359,8 @@ class _Core:
                 raise translate(exc) from None
         gen = self.gen
         if not (header and method is None) and not self.dropped_unsent and not self.has_staged():
-            # Nothing to hand over: slot 0 empty means no push into this generation completed (a
-            # push holding ticket 0 has not returned, so read-your-writes does not need it).
+            # Nothing to hand over: no push into this generation completed (one that holds a
+            # ticket but has not stored has not returned: read-your-writes does not need it).
             try:
                 return method(None, 0, *args)
             except JException as exc:
