@@ -52,6 +52,9 @@ public final class PackedEventPort {
     /** Packets this small are ingested on the calling thread: waking the ingest thread (a
      *  futex wake and a context switch) would cost more than decoding them. */
     static final int INLINE_EVENTS = 64;
+    /** Empty polls (about 100 ms worth at the longest poll) before the ingest thread parks
+     *  until woken. */
+    static final int DEEP_IDLE_POLLS = 100;
     private static final AtomicInteger THREADS = new AtomicInteger();
 
     private final EventProcessor processor;
@@ -71,8 +74,11 @@ public final class PackedEventPort {
      *  values: they decode without an allocation, their hash codes already computed). */
     private final StringCache strings = new StringCache(8192);
     private final Thread ingester;
-    /** The ingest thread is about to park or parked. Volatile, paired with the queue: a producer
-     *  adds (volatile) then reads this; the ingester writes this then re-checks the queue. */
+    /** How long the active ingest thread sleeps between looks at the queue. */
+    private final long pollNanos;
+    /** The ingest thread is about to park until woken, or parked. Volatile, paired with the
+     *  queue: a producer adds (volatile) then reads this; the ingester writes this then
+     *  re-checks the queue, so a packet never waits for a wake-up that nobody sends. */
     private volatile boolean ingesterIdle;
     private volatile boolean stopping;
     /** A packet the ingest thread could not decode (a bug); reported by the next call. */
@@ -88,6 +94,7 @@ public final class PackedEventPort {
 
     public PackedEventPort(EventProcessor processor) {
         this.processor = processor;
+        this.pollNanos = Math.max(100_000L, Math.min(1_000_000L, processor.flushIntervalNanos() / 4));
         this.ingester = new Thread(this::ingestLoop, "streamrank-ingest-" + THREADS.incrementAndGet());
         this.ingester.setDaemon(true);
         this.ingester.start();
@@ -186,16 +193,31 @@ public final class PackedEventPort {
         processor.publishReserved(types, users, channels, timestamps, 0, n, p.nowSeconds(), p.arrivalNanos());
     }
 
+    /**
+     * While packets keep coming the ingest thread polls the queue every {@code pollNanos} (at
+     * most 1 ms, and a quarter of the flush interval), so a hand-off never pays for waking it:
+     * on a busy machine the woken thread can preempt the waker, which then waits for it. After
+     * {@link #DEEP_IDLE_POLLS} empty polls it parks until a hand-off wakes it
+     * ({@code ingesterIdle}). Queries, flush and close never wait for it: they ingest what is
+     * queued themselves.
+     */
     private void ingestLoop() {
+        int emptyPolls = 0;
         while (!stopping) {
             if (pending.isEmpty()) {
+                if (++emptyPolls < DEEP_IDLE_POLLS) {
+                    LockSupport.parkNanos(this, pollNanos);
+                    continue;
+                }
                 ingesterIdle = true;
                 if (pending.isEmpty() && !stopping) {
                     LockSupport.park(this);
                 }
                 ingesterIdle = false;
+                emptyPolls = 0;
                 continue;
             }
+            emptyPolls = 0;
             try {
                 ingestPending();
             } catch (RuntimeException e) {
