@@ -52,8 +52,8 @@ public final class PackedEventPort {
     /** Packets this small are ingested on the calling thread: waking the ingest thread (a
      *  futex wake and a context switch) would cost more than decoding them. */
     static final int INLINE_EVENTS = 64;
-    /** Empty polls (about 100 ms worth at the longest poll) before the ingest thread parks
-     *  until woken. */
+    /** Empty polls (half a second at the longest poll) before the ingest thread parks until
+     *  woken. */
     static final int DEEP_IDLE_POLLS = 100;
     private static final AtomicInteger THREADS = new AtomicInteger();
 
@@ -94,7 +94,7 @@ public final class PackedEventPort {
 
     public PackedEventPort(EventProcessor processor) {
         this.processor = processor;
-        this.pollNanos = Math.max(100_000L, Math.min(1_000_000L, processor.flushIntervalNanos() / 4));
+        this.pollNanos = Math.max(100_000L, Math.min(5_000_000L, processor.flushIntervalNanos() / 8));
         this.ingester = new Thread(this::ingestLoop, "streamrank-ingest-" + THREADS.incrementAndGet());
         this.ingester.setDaemon(true);
         this.ingester.start();
@@ -194,8 +194,9 @@ public final class PackedEventPort {
     }
 
     /**
-     * While packets keep coming the ingest thread polls the queue every {@code pollNanos} (at
-     * most 1 ms, and a quarter of the flush interval), so a hand-off never pays for waking it:
+     * While packets keep coming the ingest thread polls the queue every {@code pollNanos} (an
+     * eighth of the flush interval, between 0.1 and 5 ms: ingestion delays delivery by at most
+     * that), so a hand-off never pays for waking it:
      * on a busy machine the woken thread can preempt the waker, which then waits for it. After
      * {@link #DEEP_IDLE_POLLS} empty polls it parks until a hand-off wakes it
      * ({@code ingesterIdle}). Queries, flush and close never wait for it: they ingest what is
