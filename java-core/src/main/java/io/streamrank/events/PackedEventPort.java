@@ -7,10 +7,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import org.jctools.queues.SpscUnboundedArrayQueue;
 
 /**
  * The {@link EventProcessor} as the Python facade ({@code cpp_event_processor}) sees it: every
@@ -65,8 +65,12 @@ public final class PackedEventPort {
     /** Reserved packets in reservation order. Producers: callers of the stage methods (one at
      *  a time in practice: Python serialises hand-offs; the reservation and the add happen
      *  under {@code enqueueLock} so the queue order is the reservation order). Consumers: the
-     *  ingest thread and helping callers, one at a time under {@code ingestMonitor}. */
-    private final ConcurrentLinkedQueue<Packet> pending = new ConcurrentLinkedQueue<>();
+     *  ingest thread and helping callers, one at a time under {@code ingestMonitor}.
+     *  So at any moment there is one producer and one consumer, and the two locks hand each
+     *  role between threads with a happens-before edge: exactly the contract of JCTools' SPSC
+     *  queue (a release-store of the element, an acquire-load on poll; no CAS on either side).
+     *  {@code isEmpty} from the ingest thread outside the monitor is a racy hint, re-checked. */
+    private final SpscUnboundedArrayQueue<Packet> pending = new SpscUnboundedArrayQueue<>(64);
     private final Object enqueueLock = new Object();
     /** Held while decoding and publishing: keeps publication in queue order. */
     private final Object ingestMonitor = new Object();
