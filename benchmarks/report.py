@@ -168,7 +168,8 @@ def plot_ingest(ingest: dict, img_dir: str) -> str | None:
         rows = ingest[db]["rows"]
         names = [n for n in ("before_create", "before_acreate", "pure_python", "ours_1t", "ours") if n in rows]
         labels = {"before_create": "before\ncreate()", "before_acreate": "before\nacreate()",
-                  "pure_python": "pure Python\npipeline", "ours": "streamrank"}
+                  "pure_python": "pure Python\npipeline", "ours_1t": "streamrank\n1 thread",
+                  "ours": "streamrank\n4 threads"}
         for i, name in enumerate(names):
             for j, (key, hatch) in enumerate((("accepted_per_s", ""), ("persisted_per_s", "//"))):
                 s = st(rows[name][key])
