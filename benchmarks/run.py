@@ -35,7 +35,7 @@ from _common import Steps, load_average, machine, progress  # noqa: E402
 
 FULL = dict(mode="full", sizes=[1_000, 10_000, 100_000, 1_000_000], repeats=5, budget_s=0.08,
             sql_max=1_000_000, snapshot_sizes=[100_000, 1_000_000], jvm_runs=5,
-            ingest_events=50_000, before_events=2_000, ingest_repeats=5,
+            ingest_events=20_000, before_events=500, ingest_repeats=5,
             proc_events=300_000, proc_guide_events=20_000,
             jmh_args=["-f", "1", "-wi", "2", "-i", "3", "-w", "1s", "-r", "1s"])
 QUICK = dict(mode="quick", sizes=[1_000, 10_000, 100_000], repeats=3, budget_s=0.04,
