@@ -35,14 +35,14 @@ from _common import Steps, load_average, machine, progress  # noqa: E402
 
 FULL = dict(mode="full", sizes=[1_000, 10_000, 100_000, 1_000_000], repeats=5, budget_s=0.08,
             sql_max=1_000_000, snapshot_sizes=[100_000, 1_000_000], jvm_runs=5,
-            ingest_events=50_000, before_events=2_000, ingest_repeats=5,
+            ingest_events=20_000, before_events=500, ingest_repeats=5,
             proc_events=300_000, proc_guide_events=20_000,
             jmh_args=["-f", "1", "-wi", "2", "-i", "3", "-w", "1s", "-r", "1s"])
 QUICK = dict(mode="quick", sizes=[1_000, 10_000, 100_000], repeats=3, budget_s=0.04,
              sql_max=100_000, snapshot_sizes=[100_000], jvm_runs=3,
-             ingest_events=10_000, before_events=300, ingest_repeats=3,
+             ingest_events=10_000, before_events=200, ingest_repeats=3,
              proc_events=100_000, proc_guide_events=5_000,
-             jmh_args=["-f", "1", "-wi", "1", "-i", "2", "-w", "300ms", "-r", "500ms", "-p", "users=100000"])
+             jmh_args=["-f", "1", "-wi", "1", "-i", "2", "-w", "300ms", "-r", "300ms", "-p", "users=100000"])
 
 STARTUP_CODE = r"""
 import json, time
@@ -228,15 +228,32 @@ def section_ingest(cfg, step, pg_server) -> dict:
     return out
 
 
+def _jar_is_fresh(jar: str) -> bool:
+    """True when ``jar`` exists and is newer than every pom and Java source it is built from."""
+    if not os.path.exists(jar):
+        return False
+    built = os.path.getmtime(jar)
+    sources = [os.path.join(ROOT, "pom.xml"), os.path.join(ROOT, "java-core", "pom.xml"),
+               os.path.join(ROOT, "benchmarks", "jmh", "pom.xml")]
+    for top in (os.path.join(ROOT, "java-core", "src", "main"), os.path.join(ROOT, "benchmarks", "jmh", "src")):
+        for folder, _dirs, files in os.walk(top):
+            sources += [os.path.join(folder, f) for f in files]
+    return all(os.path.getmtime(p) < built for p in sources if os.path.exists(p))
+
+
 def section_jmh(cfg, step) -> dict:
     step("JMH: building the benchmark jar (mvn -Pbench package)")
     jar = os.path.join(ROOT, "benchmarks", "jmh", "target", "streamrank-jmh.jar")
     t0 = time.perf_counter()
-    build = subprocess.run(["mvn", "-B", "-q", "-o", "-Pbench", "-DskipTests", "package"], cwd=ROOT,
-                           capture_output=True, text=True)
-    if build.returncode != 0:  # offline failed (a plugin not cached yet): allow the network
-        build = subprocess.run(["mvn", "-B", "-q", "-Pbench", "-DskipTests", "package"], cwd=ROOT,
+    if _jar_is_fresh(jar):
+        progress("  the JMH jar is newer than every Java source and pom: no rebuild")
+        build = subprocess.CompletedProcess([], 0, "", "")
+    else:
+        build = subprocess.run(["mvn", "-B", "-q", "-o", "-Pbench", "-DskipTests", "package"], cwd=ROOT,
                                capture_output=True, text=True)
+        if build.returncode != 0:  # offline failed (a plugin not cached yet): allow the network
+            build = subprocess.run(["mvn", "-B", "-q", "-Pbench", "-DskipTests", "package"], cwd=ROOT,
+                                   capture_output=True, text=True)
     build_s = time.perf_counter() - t0
     if build.returncode != 0 or not os.path.exists(jar):
         return {"error": "mvn -Pbench package failed: " + (build.stdout + build.stderr).strip()[-500:]}
