@@ -832,10 +832,12 @@ class EventStreamProcessor:
         clock. Used for ``timestamp <= 0`` and the unique-users window."""
         if source is not None and not callable(source):
             raise TypeError(f"time source must be callable or None, not {type(source).__name__}")
+        _jvm.check_usable()  # "any use" in a forked child raises, these pure-Python ones too
         self._core.time_source = source
 
     def get_current_time(self) -> int:
         """The processor's clock, epoch seconds."""
+        _jvm.check_usable()
         return self._core.now_seconds()
 
     # ------------------------------------------------------------------ flush / close
