@@ -77,9 +77,13 @@ REASONS = {
         "between Python threads by reference never pays. The Java pipeline's own cost is small "
         "(JMH EventOfferBench)"),
     ("pure_python", "ingestion accepted"): (
-        "the pushing loop shares the GIL with the callback threads: ours runs the guide's 4 callback "
-        "threads (or 1) plus a ticker, and packs events in Python (see push_event); the baseline runs "
-        "one thread and packs nothing. On two busy cores the loop gets less of the GIL"),
+        "a GIL convoy: every hand-off of staged events to Java is a JPype call, and JPype releases the "
+        "GIL for it; a callback thread busy in Django ORM code takes the GIL and keeps it for up to "
+        "the interpreter's switch interval (5 ms) before the pushing loop gets it back, and the more "
+        "callback threads, the longer the wait. The pure-Python push never gives the GIL up on its own "
+        "(an uncontended lock), so it only loses it at forced switches. Without a busy callback the two "
+        "pushes cost the same (processor alone, above); a shorter `sys.setswitchinterval` narrows the "
+        "gap (checked by hand, not part of this run)"),
     ("pure_python", "ingestion persisted"): (
         "persisting is bound by the callback's Django ORM work (model objects, bulk_create), which holds "
         "the GIL and is the same for both, so more callback threads do not help (SQLite also has a single "
@@ -166,9 +170,10 @@ def plot_memory(sizes: list, img_dir: str) -> str | None:
     names = [n for n in NAMES if any(r[0] == n for r in rows)]
     width = 0.8 / len(names)
     for i, name in enumerate(names):
-        vals = [next((v for nm, n, v in rows if nm == name and n == size_n), 0) for size_n in ns]
+        vals = [next((v for nm, n, v in rows if nm == name and n == size_n), None) for size_n in ns]
+        xs = [j + i * width for j, v in enumerate(vals) if v is not None]  # not measured: no bar
         label = NAMES[name] + (" - on disk" if name in ("sqlite", "pg") else "")
-        bars = ax.bar([j + i * width for j in range(len(ns))], vals, width, label=label, color=COLORS[name])
+        bars = ax.bar(xs, [v for v in vals if v is not None], width, label=label, color=COLORS[name])
         ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
     ax.set_xticks([j + width * (len(names) - 1) / 2 for j in range(len(ns))])
     ax.set_xticklabels([f"{users_label(n)} users" for n in ns])

@@ -94,7 +94,8 @@ def git_commit() -> str:
     try:
         sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                              text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+        # The report's own outputs under docs/ do not count as changes to what was measured.
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs"], cwd=ROOT,
                                capture_output=True, text=True, timeout=10).stdout.strip()
         return sha + (" (with uncommitted changes)" if dirty else "")
     except Exception:
