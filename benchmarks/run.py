@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -305,6 +306,8 @@ def main(argv=None) -> int:
         progress(f"wrote {os.path.join(args.out, 'benchmarks.md')}")
         return 0
 
+    # A SIGTERM (a CI timeout, kill) unwinds like Ctrl-C, so the servers below are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     cfg = QUICK if args.quick else FULL
     command = "./build.sh bench" + (" --quick" if args.quick else "") + \
         "".join(f" --skip {s}" for s in args.skip)
