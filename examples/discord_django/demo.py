@@ -128,7 +128,7 @@ def main() -> int:
     url = f"http://{args.host}:{args.port}/"
     say(f"streamrank demo ready in {time.perf_counter() - started:.1f} s: {community.users} members, "
         f"{community.channels} channels in {settings.DATABASES['default']['NAME']}")
-    say(f"  leaderboard restored from {restored_from}: {ci.leaderboard.size()} ranked students")
+    say(f"  leaderboard restored from {restored_from}: {ci.leaderboard.size()} ranked users")
     say(f"  dashboard  {url}")
     say(f"  guide API  {url}api/dashboard/stats/  {url}api/leaderboard/?limit=10  "
         f"{url}api/users/<discord_id>/rank/  {url}api/cpp-stats/ (admin: log in at {url}admin/ as demo/demo)")

@@ -46,6 +46,8 @@ _MAX_THREADS = 256
 # Events staged before a hand-off even with credit left: large enough to amortise the ~2 us
 # Java call and the packing, small enough that the packet stays in cache (~25 KB).
 _CHUNK = 512
+# Smallest generation after a hand-off that found the stage nearly empty.
+_MIN_GENERATION = 64
 # Packet header: credit (written by Java), n, dropped, now (epoch s), age of oldest (ns).
 _HEADER = struct.Struct("=qiiqq")
 _CREDIT = struct.Struct("=q")
@@ -240,6 +242,12 @@ class _Core:
 
     # ------------------------------------------------------------------ staging
 
+    def stamp(self, timestamp: int) -> int:
+        """An int timestamp outside (0, 2**63): ``<= 0`` means now, above is an error."""
+        if timestamp <= 0:
+            return self.now_seconds()
+        raise ValueError(f"timestamp must fit in 64 bits, got {timestamp}")
+
     def checked(self, event_type, user_id, channel_id, timestamp):
         """Slow-path validation: the types, and ``timestamp <= 0`` meaning now."""
         for name, value in (("event_type", event_type), ("user_id", user_id), ("channel_id", channel_id)):
@@ -265,8 +273,15 @@ class _Core:
             self.wake.set()
 
     def has_staged(self) -> bool:
+        """True if a push into the current generation completed (or older ones wait). Slot 0
+        is filled first in the common case; when it is empty, a later slot may still be filled
+        (its push returned while the holder of ticket 0 was preempted), so look at them all."""
+        if self.leftovers or self.unsent:
+            return True
         slots = self.gen.slots
-        return bool((slots and slots[0] is not None) or self.leftovers or self.unsent)
+        if not slots:
+            return False
+        return slots[0] is not None or slots.count(None) != len(slots)
 
     def push_slow(self, seen: _Generation, event) -> bool:
         """The fast path found ``seen`` full or closed: hand off for fresh credit, then retry
@@ -342,10 +357,23 @@ class _Core:
                 return method(None, 0, *args)
             except JException as exc:
                 raise translate(exc) from None
+        gen = self.gen
+        if not (header and method is None) and not self.dropped_unsent and not self.has_staged():
+            # Nothing to hand over: no push into this generation completed (one that holds a
+            # ticket but has not stored has not returned: read-your-writes does not need it).
+            try:
+                return method(None, 0, *args)
+            except JException as exc:
+                raise translate(exc) from None
         self.sending = True
         try:
-            columns, n, first_ns = self._collect_locked(self.gen)
+            columns, n, first_ns = self._collect_locked(gen)
             limit = 0 if self.closed else min(_CHUNK, self.credit - n - len(self.leftovers))
+            # Size the next generation from this one: a stage that filled up grows (x4) back to
+            # _CHUNK at once; one a query or the ticker drained early stays small, so a query
+            # after every push (the guide's on_message) does not allocate 512 slots each time.
+            if n < gen.limit:
+                limit = min(limit, max(_MIN_GENERATION, 4 * n))
             self.gen = _Generation(limit if limit > 0 else 0)  # pushes go on while Java works
             dropped = self.dropped_unsent
             if not n and not dropped and not (header and method is None):
@@ -702,6 +730,7 @@ def _make_push(core: _Core):
     """The hot path, as a closure (locals are the fastest loads). No lock: a ticket from the
     current generation claims a slot (see ``_Generation``)."""
     checked = core.checked
+    stamp = core.stamp
     push_slow = core.push_slow
     first_staged = core.first_staged
     rejected = _REJECTED
@@ -711,8 +740,11 @@ def _make_push(core: _Core):
         """Queue one event; ``True`` if accepted (it will reach the callback), ``False`` if the
         buffer is full or the processor closed (counted by ``events_dropped()``). Never blocks.
         ``timestamp`` is epoch seconds; ``<= 0`` means now."""
-        if not (type(event_type) is str and type(user_id) is str and type(channel_id) is str
-                and type(timestamp) is int and 0 < timestamp <= max_ts):
+        if type(event_type) is str and type(user_id) is str and type(channel_id) is str \
+                and type(timestamp) is int:
+            if not 0 < timestamp <= max_ts:
+                timestamp = stamp(timestamp)  # <= 0: now; too large: ValueError
+        else:
             event_type, user_id, channel_id, timestamp = checked(event_type, user_id, channel_id, timestamp)
         gen = core.gen
         i = next(gen.tickets)
@@ -800,10 +832,12 @@ class EventStreamProcessor:
         clock. Used for ``timestamp <= 0`` and the unique-users window."""
         if source is not None and not callable(source):
             raise TypeError(f"time source must be callable or None, not {type(source).__name__}")
+        _jvm.check_usable()  # "any use" in a forked child raises, these pure-Python ones too
         self._core.time_source = source
 
     def get_current_time(self) -> int:
         """The processor's clock, epoch seconds."""
+        _jvm.check_usable()
         return self._core.now_seconds()
 
     # ------------------------------------------------------------------ flush / close

@@ -237,6 +237,8 @@ class Leaderboard:
 
     def get_current_time(self) -> int:
         """Epoch seconds from the time source (``time.time()`` unless one was set)."""
+        if _STATE.forked:  # "any use" in a forked child raises, this pure-Python one too
+            _jvm.check_usable()
         source = self._time_source
         if source is None:
             return int(time.time())
@@ -249,6 +251,8 @@ class Leaderboard:
         """Use ``time_source()`` (epoch seconds) as "now"; ``None`` restores ``time.time``."""
         if time_source is not None and not callable(time_source):
             raise TypeError(f"time_source must be callable or None, not {_type_name(time_source)}")
+        if _STATE.forked:
+            _jvm.check_usable()
         self._time_source = time_source
 
     def _timestamp(self, timestamp, where: str = "") -> int:

@@ -789,3 +789,22 @@ def test_close_racing_with_pushers_keeps_every_true_and_counts_every_false():
     assert set(delivered) == accepted
     assert p.total_events_processed() == len(accepted)
     assert p.events_dropped() == refused
+
+
+def test_a_push_stuck_between_ticket_and_store_does_not_hide_later_pushes(make):
+    """White box: hold ticket 0 of the current stage as a preempted push would, then push and
+    query from this thread: the completed push counts at once; the stuck one lands later."""
+    p = make(batch_size=1000, flush_interval_ms=600_000)
+    got = Collector()
+    p.set_flush_callback(got)
+    p.push_event("m", "warm-up", "c", 1)
+    p.flush_now()
+    gen = p._core.gen
+    stuck = next(gen.tickets)  # a push that took its slot and was preempted before storing
+    assert stuck < gen.limit
+    assert p.push_event("m", "done", "c", 1)
+    assert p.total_events_processed() == 2  # read-your-writes despite the empty slot before it
+    gen.slots[stuck] = ("m", "late", "c", 1)  # the stuck push resumes and stores
+    p.flush_now()
+    assert p.total_events_processed() == 3
+    assert sorted(e["user_id"] for e in got.events) == ["done", "late", "warm-up"]

@@ -245,10 +245,13 @@ def test_leaderboard_constructor_rejects_bad_arguments_cleanly(decay, max_users,
                        st.lists(st.tuples(st.text(max_size=5), floats_all, absurd_ints), max_size=4)))
 def test_update_users_rejects_bad_items_cleanly(items, tmp_path_factory):
     b = fresh_board()
+    before = b.get_top_users(10)
     exc, _ = outcome(b.update_users, items)
     if exc is not None:
         assert is_python_builtin_exception(exc), f"{type(exc).__module__}.{type(exc).__name__}: {exc}"
         assert isinstance(exc, (TypeError, ValueError, OverflowError)), repr(exc)
+        # Documented: every item is validated before any is applied.
+        assert b.get_top_users(10) == before, "a refused update_users applied some items"
     assert_board_healthy(b, tmp_path_factory.mktemp("fuzz"))
 
 

@@ -7,10 +7,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import org.jctools.queues.SpscUnboundedArrayQueue;
 
 /**
  * The {@link EventProcessor} as the Python facade ({@code cpp_event_processor}) sees it: every
@@ -37,7 +37,8 @@ import java.util.concurrent.locks.LockSupport;
  * it reserves capacity for its events (from then on they are accepted and counted), copies the
  * packet's body and queues it. The port's ingest thread decodes queued packets, in order, and
  * publishes them (statistics, ring). So the pushing thread pays a copy per packet, not the
- * decoding and bookkeeping per event, which run on another core. Every method that reads the
+ * decoding and bookkeeping per event, which run on another core. A small packet (a query's or
+ * a straggler's) is ingested on the calling thread instead: cheaper than a thread wake-up. Every method that reads the
  * statistics, and flush and close, first ingests whatever is queued on the calling thread
  * ("helping": the same lock, the same FIFO order), so a query in the same call still sees every
  * event pushed before it (read-your-writes in one crossing).
@@ -48,6 +49,12 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class PackedEventPort {
     public static final int HEADER_BYTES = 32;
+    /** Packets this small are ingested on the calling thread: waking the ingest thread (a
+     *  futex wake and a context switch) would cost more than decoding them. */
+    static final int INLINE_EVENTS = 64;
+    /** Empty polls (half a second at the longest poll) before the ingest thread parks until
+     *  woken. */
+    static final int DEEP_IDLE_POLLS = 100;
     private static final AtomicInteger THREADS = new AtomicInteger();
 
     private final EventProcessor processor;
@@ -58,8 +65,12 @@ public final class PackedEventPort {
     /** Reserved packets in reservation order. Producers: callers of the stage methods (one at
      *  a time in practice: Python serialises hand-offs; the reservation and the add happen
      *  under {@code enqueueLock} so the queue order is the reservation order). Consumers: the
-     *  ingest thread and helping callers, one at a time under {@code ingestMonitor}. */
-    private final ConcurrentLinkedQueue<Packet> pending = new ConcurrentLinkedQueue<>();
+     *  ingest thread and helping callers, one at a time under {@code ingestMonitor}.
+     *  So at any moment there is one producer and one consumer, and the two locks hand each
+     *  role between threads with a happens-before edge: exactly the contract of JCTools' SPSC
+     *  queue (a release-store of the element, an acquire-load on poll; no CAS on either side).
+     *  {@code isEmpty} from the ingest thread outside the monitor is a racy hint, re-checked. */
+    private final SpscUnboundedArrayQueue<Packet> pending = new SpscUnboundedArrayQueue<>(64);
     private final Object enqueueLock = new Object();
     /** Held while decoding and publishing: keeps publication in queue order. */
     private final Object ingestMonitor = new Object();
@@ -67,8 +78,11 @@ public final class PackedEventPort {
      *  values: they decode without an allocation, their hash codes already computed). */
     private final StringCache strings = new StringCache(8192);
     private final Thread ingester;
-    /** The ingest thread is about to park or parked. Volatile, paired with the queue: a producer
-     *  adds (volatile) then reads this; the ingester writes this then re-checks the queue. */
+    /** How long the active ingest thread sleeps between looks at the queue. */
+    private final long pollNanos;
+    /** The ingest thread is about to park until woken, or parked. Volatile, paired with the
+     *  queue: a producer adds (volatile) then reads this; the ingester writes this then
+     *  re-checks the queue, so a packet never waits for a wake-up that nobody sends. */
     private volatile boolean ingesterIdle;
     private volatile boolean stopping;
     /** A packet the ingest thread could not decode (a bug); reported by the next call. */
@@ -84,6 +98,7 @@ public final class PackedEventPort {
 
     public PackedEventPort(EventProcessor processor) {
         this.processor = processor;
+        this.pollNanos = Math.max(100_000L, Math.min(5_000_000L, processor.flushIntervalNanos() / 8));
         this.ingester = new Thread(this::ingestLoop, "streamrank-ingest-" + THREADS.incrementAndGet());
         this.ingester.setDaemon(true);
         this.ingester.start();
@@ -95,19 +110,25 @@ public final class PackedEventPort {
 
     // ---------------------------------------------------------------- ingest
 
-    /** Reserves and queues the packet in {@code stage} (the caller's thread pays a copy) and
-     *  wakes the ingest thread for it. */
+    /**
+     * Reserves and queues the packet in {@code stage} (the caller's thread pays a copy). A large
+     * packet wakes the ingest thread; a small one (at most {@link #INLINE_EVENTS} events) is
+     * ingested right here, which is cheaper than waking a thread for it.
+     */
     private void take(ByteBuffer stage, int length) {
-        take(stage, length, true);
+        if (queue(stage, length)) {
+            ingestPending();
+        }
     }
 
-    private void take(ByteBuffer stage, int length, boolean wakeIngester) {
+    /** Reserves and queues; true when the caller should ingest (a small packet). */
+    private boolean queue(ByteBuffer stage, int length) {
         RuntimeException failure = ingestFailure;
         if (failure != null) {
             throw failure;
         }
         if (length <= 0) {
-            return;
+            return false;
         }
         ByteBuffer buf = stage.duplicate().order(ByteOrder.nativeOrder());
         if (length < HEADER_BYTES || length > buf.capacity()) {
@@ -128,11 +149,17 @@ public final class PackedEventPort {
                 processor.reserve(n, true); // all or nothing; beyond the credit is a bug
                 pending.add(new Packet(body, n, now, arrival));
             }
-            if (wakeIngester && ingesterIdle) {
+            processor.recordDropped(droppedDelta);
+            if (n <= INLINE_EVENTS) {
+                return true;
+            }
+            if (ingesterIdle) {
                 LockSupport.unpark(ingester);
             }
+            return false;
         }
         processor.recordDropped(droppedDelta);
+        return false;
     }
 
     /** Decodes and publishes every queued packet, in order (the ingest thread, or a helper). */
@@ -170,16 +197,32 @@ public final class PackedEventPort {
         processor.publishReserved(types, users, channels, timestamps, 0, n, p.nowSeconds(), p.arrivalNanos());
     }
 
+    /**
+     * While packets keep coming the ingest thread polls the queue every {@code pollNanos} (an
+     * eighth of the flush interval, between 0.1 and 5 ms: ingestion delays delivery by at most
+     * that), so a hand-off never pays for waking it:
+     * on a busy machine the woken thread can preempt the waker, which then waits for it. After
+     * {@link #DEEP_IDLE_POLLS} empty polls it parks until a hand-off wakes it
+     * ({@code ingesterIdle}). Queries, flush and close never wait for it: they ingest what is
+     * queued themselves.
+     */
     private void ingestLoop() {
+        int emptyPolls = 0;
         while (!stopping) {
             if (pending.isEmpty()) {
+                if (++emptyPolls < DEEP_IDLE_POLLS) {
+                    LockSupport.parkNanos(this, pollNanos);
+                    continue;
+                }
                 ingesterIdle = true;
                 if (pending.isEmpty() && !stopping) {
                     LockSupport.park(this);
                 }
                 ingesterIdle = false;
+                emptyPolls = 0;
                 continue;
             }
+            emptyPolls = 0;
             try {
                 ingestPending();
             } catch (RuntimeException e) {
@@ -191,7 +234,7 @@ public final class PackedEventPort {
     /** Takes the packet and ingests everything queued on this thread (read-your-writes); the
      *  ingest thread is not woken for a packet this thread ingests itself. */
     private void ingest(ByteBuffer stage, int length) {
-        take(stage, length, false);
+        queue(stage, length);
         ingestPending();
     }
 
@@ -201,8 +244,8 @@ public final class PackedEventPort {
         }
     }
 
-    /** Takes a stage packet (ingested asynchronously); returns the new credit (also written
-     *  into the packet). */
+    /** Takes a stage packet (a large one is ingested asynchronously); returns the new credit
+     *  (also written into the packet). */
     public long handoff(ByteBuffer stage, int length) {
         take(stage, length);
         writeCredit(stage, length);

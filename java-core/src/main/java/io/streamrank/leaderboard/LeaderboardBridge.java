@@ -22,9 +22,11 @@ import java.nio.file.Path;
  * <h2>Staged updates</h2>
  * Python stages {@code update_user} calls in memory and packs them into the stage buffer:
  * int32 n, n user ids ({@link PackedReader#readStrings}), n float64 points, n int64
- * timestamps. Every method takes the packed length first (0: nothing staged) and applies the
- * batch under the board's lock before doing its own work, in the same crossing. The batch is
- * checked whole before any of it is applied.
+ * timestamps. A full stage goes to {@link #submit}, which decodes and checks it and queues it
+ * for the leaderboard's background applier, then returns. Every other method takes the packed
+ * length of what is still staged first (0: nothing), and under the board's lock applies the
+ * queued batches, then that one, before doing its own work: one crossing per call, and the call
+ * sees every update staged before it. A batch is checked whole before any of it is applied.
  *
  * <h2>Arguments and replies</h2>
  * A user id argument arrives in the io buffer (a second Python-owned direct buffer) as raw

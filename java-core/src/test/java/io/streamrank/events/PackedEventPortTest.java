@@ -149,12 +149,26 @@ class PackedEventPortTest {
 
     @Test
     void aPacketTheIngestThreadCannotDecodeIsReportedByTheNextCall() throws Exception {
-        PackedEventPort port = new PackedEventPort(100, 10, 1000, 3, 100, 5000);
-        ByteBuffer b = packet(0, new String[][] {{"a", "b", "c"}, {"a", "b", "c"}}, new long[] {1, 2});
-        b.putInt(HEADER_STRINGS_COUNT_AT, 5); // the strings section claims 5 strings for 2 events
+        PackedEventPort port = new PackedEventPort(1000, 10, 1000, 3, 100, 5000);
+        int n = PackedEventPort.INLINE_EVENTS + 1; // large enough for the ingest thread
+        String[][] events = new String[n][];
+        for (int i = 0; i < n; i++) {
+            events[i] = new String[] {"a", "b", "c"};
+        }
+        ByteBuffer b = packet(0, events, new long[n]);
+        b.putInt(HEADER_STRINGS_COUNT_AT, 3 * n - 1); // the strings section miscounts its strings
         port.handoff(b, b.position());
         assertThrows(IllegalArgumentException.class, () -> port.uniqueUsersLastHour(null, 0, T0));
         assertThrows(IllegalArgumentException.class, () -> port.handoff(null, 0));
+        port.shutdown();
+    }
+
+    @Test
+    void aSmallCorruptPacketFailsTheCallThatHandsItOver() {
+        PackedEventPort port = new PackedEventPort(100, 10, 1000, 3, 100, 5000);
+        ByteBuffer b = packet(0, new String[][] {{"a", "b", "c"}, {"a", "b", "c"}}, new long[] {1, 2});
+        b.putInt(HEADER_STRINGS_COUNT_AT, 5);
+        assertThrows(IllegalArgumentException.class, () -> port.handoff(b, b.position()));
         port.shutdown();
     }
 
