@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -245,6 +246,8 @@ def measure(db: str, pg_port: int | None, events_n: int, before_n: int, repeats:
             assert rows == accepted, (name, rows, accepted)
             record(name, push_s, persist_s, accepted, events_n, i1 - i0, c1 - c0, batches[0])
     reset()
+    connections.close_all()
+    shutil.rmtree(tmp, ignore_errors=True)  # the SQLite file
     if db == "sqlite":
         results["sqlite_journal"] = "delete (Django default), synchronous=FULL"
     return results

@@ -40,8 +40,8 @@ REASONS = {
         "both build the same ten dicts, but ours first pays a JPype call ({jpype} here), the Java "
         "query writing the entries into the shared buffer, and decoding that reply (ids, scores, "
         "times) in Python; sortedcontainers reads ten tuples it already holds. The Java query "
-        "itself is about a microsecond (JMH LeaderboardBench.top10): the cost is the crossing and "
-        "the decoding, which do not grow with users, so the gap stays a constant few us"),
+        "itself is a small part of it (JMH LeaderboardBench.top10): the cost is the crossing and the "
+        "decoding, which do not grow with users, so the gap stays a constant few us"),
     ("sortedcontainers", "rank"): (
         "a rank in sortedcontainers is an in-process index lookup plus one dict; ours pays a JPype "
         "call ({jpype} here), encodes the id into the shared buffer and decodes the reply. Both are "
@@ -51,8 +51,8 @@ REASONS = {
         "decodes 50 entries from the reply, so it wins only once the list's own slicing gets slower "
         "(larger boards)"),
     ("sortedcontainers", "start-up"): (
-        "starting a JVM and loading the core jar costs a few hundred ms once per process, which a pure "
-        "Python import does not; long-running processes (Django, a bot) pay it once, a short CLI "
+        "starting a JVM and loading the core jar (import plus first object, above) costs hundreds of ms "
+        "to a second once per process, which a pure Python import does not; long-running processes (Django, a bot) pay it once, a short CLI "
         "script pays it every time"),
     ("sqlite", "memory per user"): (
         "the SQLite figure is bytes on disk (compact B-tree pages, integer totals, no decay state), "
@@ -77,9 +77,13 @@ REASONS = {
         "between Python threads by reference never pays. The Java pipeline's own cost is small "
         "(JMH EventOfferBench)"),
     ("pure_python", "ingestion accepted"): (
-        "the pushing loop shares the GIL with the callback threads: ours runs the guide's 4 callback "
-        "threads (or 1) plus a ticker, and packs events in Python (see push_event); the baseline runs "
-        "one thread and packs nothing. On two busy cores the loop gets less of the GIL"),
+        "a GIL convoy: every hand-off of staged events to Java is a JPype call, and JPype releases the "
+        "GIL for it; a callback thread busy in Django ORM code takes the GIL and keeps it for up to "
+        "the interpreter's switch interval (5 ms) before the pushing loop gets it back, and the more "
+        "callback threads, the longer the wait. The pure-Python push never gives the GIL up on its own "
+        "(an uncontended lock), so it only loses it at forced switches. Without a busy callback the two "
+        "pushes cost the same (processor alone, above); a shorter `sys.setswitchinterval` narrows the "
+        "gap (checked by hand, not part of this run)"),
     ("pure_python", "ingestion persisted"): (
         "persisting is bound by the callback's Django ORM work (model objects, bulk_create), which holds "
         "the GIL and is the same for both, so more callback threads do not help (SQLite also has a single "
@@ -107,6 +111,13 @@ def ratio_text(r: float) -> str:
     if r >= 1:
         return f"{fmt_num(r, 2)}x faster"
     return f"**{fmt_num(1 / r, 2)}x slower**"
+
+
+def cpu_ratio_text(r: float) -> str:
+    """Baseline CPU / our CPU, worded as how much CPU ours uses."""
+    if 1 / 1.1 < r < 1.1:
+        return f"even (x{fmt_num(r, 2)})"
+    return f"{fmt_num(r, 2)}x less CPU" if r >= 1 else f"**{fmt_num(1 / r, 2)}x more CPU**"
 
 
 # ----------------------------------------------------------------------------------------- plots
@@ -166,9 +177,10 @@ def plot_memory(sizes: list, img_dir: str) -> str | None:
     names = [n for n in NAMES if any(r[0] == n for r in rows)]
     width = 0.8 / len(names)
     for i, name in enumerate(names):
-        vals = [next((v for nm, n, v in rows if nm == name and n == size_n), 0) for size_n in ns]
+        vals = [next((v for nm, n, v in rows if nm == name and n == size_n), None) for size_n in ns]
+        xs = [j + i * width for j, v in enumerate(vals) if v is not None]  # not measured: no bar
         label = NAMES[name] + (" - on disk" if name in ("sqlite", "pg") else "")
-        bars = ax.bar([j + i * width for j in range(len(ns))], vals, width, label=label, color=COLORS[name])
+        bars = ax.bar(xs, [v for v in vals if v is not None], width, label=label, color=COLORS[name])
         ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
     ax.set_xticks([j + width * (len(names) - 1) / 2 for j in range(len(ns))])
     ax.set_xticklabels([f"{users_label(n)} users" for n in ns])
@@ -414,7 +426,14 @@ def _processor_section(res, out):
             f"| push -> callback (dicts) | {fmt_num(med(r['cb']))} ({fmt_num(min(r['cb']))}-{fmt_num(max(r['cb']))}) events/s | "
             f"{fmt_num(med(r['cb_py']))} ({fmt_num(min(r['cb_py']))}-{fmt_num(max(r['cb_py']))}) events/s | "
             f"{ratio_text(med(r['cb']) / med(r['cb_py']))} |",
-            f"| guide's on_message (push + 2 queries) | {fmt_time_stat(st(r['guide']))} per event | - | |", ""]
+            f"| guide's on_message (push + 2 queries) | {fmt_time_stat(st(r['guide']))} per event | - | |"]
+    if "push_cpu" in r and "cb_cpu" in r:
+        out += [f"| CPU per event while pushing (pushing thread) | {fmt_time_stat(st(r['push_cpu']))} | "
+                f"{fmt_time_stat(st(r['push_py_cpu']))} | {cpu_ratio_text(med(r['push_py_cpu']) / med(r['push_cpu']))} |",
+                f"| CPU per event, push -> callback (whole process: Python and Java threads) | "
+                f"{fmt_time_stat(st(r['cb_cpu']))} | {fmt_time_stat(st(r['cb_py_cpu']))} | "
+                f"{cpu_ratio_text(med(r['cb_py_cpu']) / med(r['cb_cpu']))} |"]
+    out.append("")
 
 
 def _startup_section(res, out):
@@ -554,8 +573,8 @@ def _closing(res, out):
             for op, r in rs.items():
                 if r < 1:
                     wins.append((name, op, size["n"], 1 / r))
-        lines.append(f"- Leaderboard, {size['n']:,} users: ours is faster than " + "; ".join(parts) +
-                     " (range over update / top-10 / rank / page; below x1 = slower).")
+        lines.append(f"- Leaderboard, {size['n']:,} users, baseline time / our time (range over update, "
+                     "top-10, rank, page; below x1 the baseline is faster): " + "; ".join(parts) + ".")
     ingest = res.get("ingest") or {}
     for db, label in (("sqlite", "SQLite"), ("pg", "PostgreSQL")):
         rows = (ingest.get(db) or {}).get("rows", {})

@@ -768,7 +768,9 @@ def test_a_callback_that_pushes_more_events_does_not_deadlock():
             seen.append(list(events))
             n = len(follow_ups)
         if n < 200:
-            ev = ("follow-up", f"p9-{n}", "c", T0)
+            # Two worker threads push follow-ups concurrently, so only each thread's own pushes
+            # form an ordered sequence: name the producer after the thread.
+            ev = ("follow-up", f"p9t{threading.get_ident()}-{n}", "c", T0)
             ok = proc.push_event(*ev)
             with lock:
                 follow_ups.append((ev, ok))
