@@ -148,6 +148,13 @@ def heap_after_gc_mib() -> float:
     return int(bean.getHeapMemoryUsage().getUsed()) / (1024 * 1024)
 
 
+def nonheap_mib() -> float:
+    """JVM memory outside the heap that the JVM accounts for (metaspace, code cache...)."""
+    import jpype
+    bean = jpype.JClass("java.lang.management.ManagementFactory").getMemoryMXBean()
+    return int(bean.getNonHeapMemoryUsage().getUsed()) / (1024 * 1024)
+
+
 def slope_per_min(points) -> float:
     """Least-squares slope of (seconds, MiB) points, in MiB per minute."""
     if len(points) < 2:
@@ -314,6 +321,7 @@ def main(argv=None) -> int:
         t.start()
 
     samples = []  # (t, heap MiB, rss MiB)
+    extra_samples = []  # (t, JVM non-heap MiB, Python allocated blocks): where RSS growth goes
     t0 = time.monotonic()
     last = (t0, 0, 0, 0)
     header = (f"{'t(s)':>6} {'push/s':>9} {'accepted':>11} {'dropped':>10} {'delivered':>11} "
@@ -328,6 +336,7 @@ def main(argv=None) -> int:
         delivered = proc.total_events_flushed()
         heap, rss = heap_after_gc_mib(), rss_mib()
         samples.append((now - t0, heap, rss))
+        extra_samples.append((now - t0, nonheap_mib(), sys.getallocatedblocks()))
         dt = now - last[0]
         with lb_lock:
             upd, q = lb_counts["updates"], lb_counts["queries"]
@@ -377,6 +386,7 @@ def main(argv=None) -> int:
         "leaderboard": dict(lb_counts, size=board.size()),
         "push_rate_per_s": (acc_total + ref_total) / duration,
         "samples": samples,
+        "nonheap_and_python_blocks": extra_samples,
     }
 
     # ---- checks ----------------------------------------------------------------------------
@@ -424,6 +434,10 @@ def main(argv=None) -> int:
     proc.close()
     figures["checks"] = [{"check": n, "ok": ok, "detail": d} for n, ok, d in checks]
 
+    if len(extra_samples) >= 2:
+        (ta, na, ba), (tb, nb, bb) = extra_samples[0], extra_samples[-1]
+        print(f"\nJVM non-heap {na:.1f} -> {nb:.1f} MiB, Python allocated blocks {ba} -> {bb} "
+              f"(first -> last sample; where RSS growth goes)")
     print()
     print(f"seed {seed}; {acc_total} accepted ({figures['push_rate_per_s']:.0f} pushes/s incl. refused), "
           f"{ref_total} refused, {delivered_total} delivered; callback {callback.calls} calls, "

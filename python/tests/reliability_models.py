@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 DAY = 86400.0
 REL_TOL = 1e-9
 ABS_FLOOR = 1e-290  # below this, differences are denormal noise
+SUBNORMAL_ULP = 5e-324
 
 
 @dataclass
@@ -53,6 +54,7 @@ class LeaderboardModel:
         self.max_users = max_users
         self.now = now
         self.users: dict[str, UserState] = {}
+        self.max_stamp = now  # the latest timestamp the board has seen (bounds its reference)
 
     # -- the maths -------------------------------------------------------------------------
     def _factor(self, t_from, t_to) -> float:
@@ -68,9 +70,22 @@ class LeaderboardModel:
         return math.fsum(p * self._factor(t, at) for p, t in self.users[user].contributions)
 
     def tolerance(self, user: str, at: int | None = None) -> float:
+        """The error bound of a score: relative to the sum of the magnitudes, plus the
+        subnormal rounding of the normalised score. The board stores scores as of a reference
+        time R (at most the latest time it has seen); a score below 2.2e-308 there keeps only a
+        subnormal's absolute precision (5e-324), which scaling from R to ``at`` multiplies by
+        ``d ** ((at - R) / 86400)`` (large when ``at`` lies far before R, e.g. a snapshot entry
+        as of an old ``last_update``)."""
         at = self.now if at is None else at
-        bound = math.fsum(abs(p) * self._factor(t, at) for p, t in self.users[user].contributions)
-        return REL_TOL * bound + ABS_FLOOR
+        contributions = self.users[user].contributions
+        bound = math.fsum(abs(p) * self._factor(t, at) for p, t in contributions)
+        tol = REL_TOL * bound + ABS_FLOOR
+        latest = max(self.max_stamp, self.now)
+        # Only a score that is subnormal at R can be affected, and then its bound at the
+        # latest time (<= its bound at R) is subnormal too; otherwise REL_TOL covers it.
+        if math.fsum(abs(p) * self._factor(t, latest) for p, t in contributions) < 2.3e-308:
+            tol += 4 * SUBNORMAL_ULP * self._factor(latest, at)
+        return tol
 
     def ranking(self) -> list[str]:
         """Users by score descending, ``user_id`` ascending on ties (code point order)."""
@@ -99,6 +114,7 @@ class LeaderboardModel:
         the board is now over ``max_users``, else None; the caller resolves which one the
         implementation evicted with :meth:`evict`."""
         ts = self.resolve_ts(timestamp)
+        self.max_stamp = max(self.max_stamp, ts, self.now)
         state = self.users.get(user)
         if state is None:
             if points == 0:
@@ -124,6 +140,7 @@ class LeaderboardModel:
         self.decay = decay_factor
         self.max_users = max_users
         self.users = {}
+        self.max_stamp = max([self.max_stamp, self.now] + [e["last_update"] for e in entries])
         for e in entries:
             self.users[e["user_id"]] = UserState([(e["score"], e["last_update"])], e["last_update"])
 
