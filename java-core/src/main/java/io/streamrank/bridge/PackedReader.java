@@ -89,7 +89,7 @@ public final class PackedReader {
             throw new IllegalArgumentException("negative string count " + count);
         }
         if (encoding == LATIN1_JOINED || encoding == UTF16_JOINED) {
-            return readJoined(count, encoding == UTF16_JOINED);
+            return readJoined(count, encoding == UTF16_JOINED, null, 0, 0);
         }
         int[] lengths = new int[count];
         int at = take(Math.multiplyExact(count, 4));
@@ -153,47 +153,12 @@ public final class PackedReader {
             pos = at;
             return readStrings();
         }
-        int sep = readInt();
-        int nbytes = readInt();
-        if (sep < 0 || sep > 0xff) {
-            throw new IllegalArgumentException("bad string separator " + sep);
-        }
-        int base = take(nbytes);
-        String[] out = new String[count];
-        if (count == 0) {
-            if (nbytes != 0) {
-                throw new IllegalArgumentException("text given for zero strings");
-            }
-            return out;
-        }
-        byte[] text = new byte[nbytes];
-        buf.get(base, text);
-        // One String over the whole text lets String.indexOf (a vectorised intrinsic) find the
-        // separators; the pieces come from the cache.
-        String whole = new String(text, StandardCharsets.ISO_8859_1);
-        char s = (char) sep;
-        int start = 0;
-        for (int i = 0; i < count - 1; i++) {
-            int end = whole.indexOf(s, start);
-            if (end < 0) {
-                throw new IllegalArgumentException("joined text holds " + (i + 1) + " strings, expected " + count);
-            }
-            out[i] = i >= uncachedFrom && i < uncachedTo
-                    ? new String(text, start, end - start, StandardCharsets.ISO_8859_1)
-                    : cache.latin1(text, start, end);
-            start = end + 1;
-        }
-        if (whole.indexOf(s, start) >= 0) {
-            throw new IllegalArgumentException("more than " + count + " joined strings");
-        }
-        int last = count - 1;
-        out[last] = last >= uncachedFrom && last < uncachedTo
-                ? new String(text, start, nbytes - start, StandardCharsets.ISO_8859_1)
-                : cache.latin1(text, start, nbytes);
-        return out;
+        return readJoined(count, false, cache, uncachedFrom, uncachedTo);
     }
 
-    private String[] readJoined(int count, boolean utf16) {
+    /** A joined section after its count and encoding; {@code cache} (may be null) serves the
+     *  Latin-1 pieces outside {@code [uncachedFrom, uncachedTo)}. */
+    private String[] readJoined(int count, boolean utf16, StringCache cache, int uncachedFrom, int uncachedTo) {
         int sep = readInt();
         int nbytes = readInt();
         if (sep < 0 || sep > 0xffff || (!utf16 && sep > 0xff)) {
@@ -210,44 +175,61 @@ public final class PackedReader {
             }
             return out;
         }
-        int found = 0;
         if (!utf16) {
-            byte[] text = new byte[nbytes];
-            buf.get(base, text);
-            byte s = (byte) sep;
-            int start = 0;
-            for (int i = 0; i < nbytes; i++) {
-                if (text[i] == s) {
-                    if (found == count - 1) {
-                        throw new IllegalArgumentException("more than " + count + " joined strings");
-                    }
-                    out[found++] = new String(text, start, i - start, StandardCharsets.ISO_8859_1);
-                    start = i + 1;
-                }
-            }
-            out[found++] = new String(text, start, nbytes - start, StandardCharsets.ISO_8859_1);
-        } else {
-            // By hand, not through a decoder: lone surrogates must survive (see readStrings).
-            char[] chars = new char[nbytes >>> 1];
-            for (int i = 0; i < chars.length; i++) {
-                chars[i] = (char) ((buf.get(base + 2 * i) & 0xff) | ((buf.get(base + 2 * i + 1) & 0xff) << 8));
-            }
-            char s = (char) sep;
-            int start = 0;
-            for (int i = 0; i < chars.length; i++) {
-                if (chars[i] == s) {
-                    if (found == count - 1) {
-                        throw new IllegalArgumentException("more than " + count + " joined strings");
-                    }
-                    out[found++] = new String(chars, start, i - start);
-                    start = i + 1;
-                }
-            }
-            out[found++] = new String(chars, start, chars.length - start);
+            return splitLatin1(base, nbytes, (char) sep, out, cache, uncachedFrom, uncachedTo);
         }
+        // By hand, not through a decoder: lone surrogates must survive (see readStrings).
+        char[] chars = new char[nbytes >>> 1];
+        for (int i = 0; i < chars.length; i++) {
+            chars[i] = (char) ((buf.get(base + 2 * i) & 0xff) | ((buf.get(base + 2 * i + 1) & 0xff) << 8));
+        }
+        char s = (char) sep;
+        int found = 0;
+        int start = 0;
+        for (int i = 0; i < chars.length; i++) {
+            if (chars[i] == s) {
+                if (found == count - 1) {
+                    throw new IllegalArgumentException("more than " + count + " joined strings");
+                }
+                out[found++] = new String(chars, start, i - start);
+                start = i + 1;
+            }
+        }
+        out[found++] = new String(chars, start, chars.length - start);
         if (found != count) {
             throw new IllegalArgumentException("joined text holds " + found + " strings, expected " + count);
         }
         return out;
+    }
+
+    /** Splits {@code out.length} Latin-1 strings joined by {@code sep} at {@code base}. */
+    private String[] splitLatin1(int base, int nbytes, char sep, String[] out, StringCache cache,
+                                 int uncachedFrom, int uncachedTo) {
+        int count = out.length;
+        byte[] text = new byte[nbytes];
+        buf.get(base, text);
+        // One String over the whole text lets String.indexOf (a vectorised intrinsic) find the
+        // separators; the pieces are copied out, or come from the cache.
+        String whole = new String(text, StandardCharsets.ISO_8859_1);
+        int start = 0;
+        for (int i = 0; i < count - 1; i++) {
+            int end = whole.indexOf(sep, start);
+            if (end < 0) {
+                throw new IllegalArgumentException("joined text holds " + (i + 1) + " strings, expected " + count);
+            }
+            out[i] = piece(text, start, end, i, cache, uncachedFrom, uncachedTo);
+            start = end + 1;
+        }
+        if (whole.indexOf(sep, start) >= 0) {
+            throw new IllegalArgumentException("more than " + count + " joined strings");
+        }
+        out[count - 1] = piece(text, start, nbytes, count - 1, cache, uncachedFrom, uncachedTo);
+        return out;
+    }
+
+    private static String piece(byte[] text, int from, int to, int index, StringCache cache,
+                                int uncachedFrom, int uncachedTo) {
+        boolean cached = cache != null && (index < uncachedFrom || index >= uncachedTo);
+        return cached ? cache.latin1(text, from, to) : new String(text, from, to - from, StandardCharsets.ISO_8859_1);
     }
 }
