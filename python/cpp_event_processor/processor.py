@@ -1,35 +1,46 @@
 """``EventStreamProcessor``: the ``cpp_event_processor`` API on the Java event pipeline.
 
 The pipeline (bounded ingestion, batching, retry, dead letters, statistics) lives in Java
-(``io.streamrank.events``); this module is a thin fast facade:
+(``io.streamrank.events``). This module is the crossing, built so that an exception raised at
+any bytecode (Ctrl-C, a signal handler's time limit) can neither lose, duplicate nor wedge:
 
-* ``push_event`` never crosses into Java and takes no lock. It validates, then *stages* the
-  event in a slot of the current generation claimed with a ticket (``_Generation``), within a
-  capacity *credit* Java granted at the last hand-off (Java's free capacity, which can only
-  grow until the next hand-off). When the generation is full (the credit or ``_CHUNK``
-  events) it is handed to Java in one packed call (``streamrank._wire``), which returns the new
-  credit. So ``True`` always means Java will accept the event, and ``buffer_size`` bounds
-  staged + queued + batched + in-callback events exactly.
-* A background *ticker* thread hands off stragglers, so a lone event reaches Java quickly and
-  is delivered ``flush_interval_ms`` after it was pushed (Java dates each packet by the age of
-  its oldest event).
-* Every query hands off the stage in the same Java call that answers it (read-your-writes in
-  one crossing).
+* ``push_event`` validates, then stores its event with ONE C call, ``stage.insert(_BIG, event)``
+  on a bounded ``deque`` (a :class:`_Stage`): the event is stored, or ``IndexError`` says the
+  stage is full. There is no state between "accepted" and "stored", so an interrupted push took
+  effect wholly or not at all, and any number of threads push without a lock.
+* A stage's capacity is a credit Java granted: its free capacity when the stage was made. A
+  stage is append-only; a hand-off sends Java the positions it holds from ``sent`` on, and Java
+  takes only positions it has not taken yet (``PackedEventPort``: the hand-off is idempotent). So
+  an interrupt after Java took a packet and before Python noted it costs a resend, nothing more.
+* A full stage is *retired*, under the lock, only after Java took all of it: the next stage
+  (the next generation) gets Java's fresh free capacity. A push still holding the old stage can
+  only fail on it and retry on the slow path. So a push is refused only when Java's buffer is
+  really full at that hand-off.
+* A background *ticker* thread hands off stragglers, so a lone event reaches Java within
+  ``handoff_delay``; every query hands off the stage in the same Java call that answers it
+  (read-your-writes in one crossing).
 * ``num_threads`` worker threads each block in Java (``nextBatch``; JPype releases the GIL)
   for a packed batch, turn it into a ``list`` of ``dict``, call the callback and report the
   outcome; Java retries failures with back-off and dead-letters a batch after the last retry.
+
+Every Java call goes through :meth:`_Core.call` (fork check, hand-off, error translation).
 """
 from __future__ import annotations
 
 import atexit
+import collections
 import itertools
 import logging
+import math
+import numbers
 import os
 import struct
 import sys
 import threading
 import time
 import weakref
+
+import jpype
 
 from streamrank import _jvm
 from streamrank._errors import JException, translate
@@ -43,26 +54,37 @@ _MAX_TS = (1 << 63) - 1
 _MAX_BUFFER = 1 << 30
 _MAX_INT32 = (1 << 31) - 1
 _MAX_THREADS = 256
-# Events staged before a hand-off even with credit left: large enough to amortise the ~2 us
-# Java call and the packing, small enough that the packet stays in cache (~25 KB).
+# An index past any stage's end: ``insert(_BIG, x)`` appends, or raises when full.
+_BIG = sys.maxsize
+# Largest stage: large enough to amortise the ~2 us Java call and the packing, small enough
+# that the packet stays in cache (~25 KB) and a retired stage's memory is small.
 _CHUNK = 512
-# Smallest generation after a hand-off that found the stage nearly empty.
-_MIN_GENERATION = 64
-# Packet header: credit (written by Java), n, dropped, now (epoch s), age of oldest (ns).
-_HEADER = struct.Struct("=qiiqq")
-_CREDIT = struct.Struct("=q")
+# Packet header (PackedEventPort): credit (written by Java), generation, start position,
+# positions, running drop total, now (epoch s), flags, zero.
+_HEADER = struct.Struct("=qqiiqqii")
+_MAY_HOLD_PLACEHOLDERS = 1
+# Fills the rest of a stage at close, so a late push into it fails (timestamp -1: no event).
+_PLACEHOLDER = ("", "", "", -1)
 _BATCH_HEAD = struct.Struct("=qii")  # batch id, failures so far, n
 _INT = struct.Struct("=i")
 # How long a worker blocks in Java per call, and a flush/close waits per Java call: bounds how
 # late a stop request or Ctrl-C is noticed, not how fast events move.
 _POLL_MS = 250
-# Empty ticks before the ticker sleeps until the next push wakes it.
+# Empty ticks before the ticker sleeps until a push wakes it, and the longest such sleep (a
+# wake-up lost to a push interrupted between its store and its wake costs at most this).
 _IDLE_TICKS = 20
+_IDLE_WAIT_SECONDS = 1.0
 # Bounded wait for pending deliveries when the interpreter exits.
 ATEXIT_TIMEOUT_SECONDS = 10.0
 
 # Counter ids of io.streamrank.events.PackedEventPort.counter
 _ACCEPTED, _DROPPED, _PENDING, _DELIVERED = 0, 1, 2, 3
+
+# Lifecycle of a processor (``_Core.state``); transitions only go forward.
+_OPEN = "open"          # accepting
+_CLOSED = "closed"      # close() began: pushes are refused; pending events are delivered
+_FINISHED = "finished"  # threads stopped
+_FORKED = "forked"      # a child forked after the JVM started: every call raises
 
 
 class DeliveryError(RuntimeError):
@@ -105,23 +127,19 @@ def _django_close_old_connections():
     return _django_close
 
 
-def _positive_int(name: str, value, maximum: int) -> int:
-    if type(value) is not int and (isinstance(value, bool) or not isinstance(value, int)):
+# ---------------------------------------------------------------------- validation
+
+def _int_arg(name: str, value) -> int:
+    """Any integral number but bool (numpy ints included), as a plain int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be int, not {type(value).__name__}")
-    value = int(value)
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
-    if value > maximum:
-        raise ValueError(f"{name} must be at most {maximum}, got {value}")
-    return value
+    return int(value)
 
 
-def _non_negative_int(name: str, value, maximum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be int, not {type(value).__name__}")
-    value = int(value)
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
+def _bounded_int(name: str, value, minimum: int, maximum: int) -> int:
+    value = _int_arg(name, value)
+    if value < minimum:
+        raise ValueError(f"{name} must be {'positive' if minimum == 1 else f'>= {minimum}'}, got {value}")
     if value > maximum:
         raise ValueError(f"{name} must be at most {maximum}, got {value}")
     return value
@@ -132,10 +150,44 @@ def _timeout_seconds(timeout):
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
+    timeout = float(timeout)
     if timeout != timeout or timeout < 0:
         raise ValueError(f"timeout must be >= 0, got {timeout}")
-    return float(timeout)
+    return timeout
 
+
+def _text(name: str, value) -> str:
+    """A plain ``str`` that is valid Unicode: a lone surrogate (including a pair written as two
+    code points, which Java would merge into one) is refused, as the leaderboard refuses it."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be str, not {type(value).__name__}")
+    value = str.__str__(value)  # a str subclass travels as its value, not its __str__
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{name} must be valid Unicode (it contains a lone surrogate): {value!r}") from None
+    return value
+
+
+def _clock_value(value) -> int:
+    """A time source's result as int epoch seconds in [0, 2**63)."""
+    if type(value) is int and 0 <= value <= _MAX_TS:
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"the time source must return epoch seconds as a number, not {type(value).__name__}")
+    if not isinstance(value, numbers.Integral):
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"the time source returned {value!r}, not a finite number of epoch seconds")
+        value = math.floor(value)
+    value = int(value)
+    if not 0 <= value <= _MAX_TS:
+        raise ValueError(f"the time source returned {value}, outside 0..2**63-1 epoch seconds")
+    return value
+
+
+# ---------------------------------------------------------------------- wire
 
 def _event_dicts(strings, timestamps):
     it = iter(strings)
@@ -143,91 +195,75 @@ def _event_dicts(strings, timestamps):
             for t, u, c, ts in zip(it, it, it, timestamps)]
 
 
-def _decode_batch(data):
-    """(batch id, failures so far, events) from a packed batch."""
-    batch_id, failures, n = _BATCH_HEAD.unpack_from(data, 0)
+def _decode_batch(data, pos: int = 0):
+    """(batch id, failures so far, events, position after) of a packed batch at ``pos``."""
+    batch_id, failures, n = _BATCH_HEAD.unpack_from(data, pos)
     reader = Unpacker(data)
-    reader.pos = _BATCH_HEAD.size
+    reader.pos = pos + _BATCH_HEAD.size
     strings = reader.read_strings()
     timestamps = reader.read_longs(n)
-    return batch_id, failures, _event_dicts(strings, timestamps)
+    return batch_id, failures, _event_dicts(strings, timestamps), reader
 
 
-class _Generation:
-    """One stage: ``limit`` slots that pushes claim with tickets, without a lock.
+# ---------------------------------------------------------------------- staging
 
-    A push takes ticket ``i = next(tickets)`` (atomic under the GIL: ``itertools.count`` is C),
-    then, if ``i < limit`` and the generation is still ``open``, stores its event tuple in
-    ``slots[i]``; if it finds the generation closed it stores ``_REJECTED`` instead (so every
-    slot below the tickets handed out is eventually filled, without a lock) and retries on the
-    slow path. A hand-off closes the generation (``open = False``, then draws a ticket ``k``
-    itself: every later ticket sees it closed), takes the filled slots ``[0, min(k, limit))``
-    and leaves a slot still ``None`` (its push is between ticket and store: preempted, or
-    interrupted by a signal handler in this very thread) as a *leftover* that a later
-    hand-off collects. Ticket order is push order.
+class _Stage(collections.deque):
+    """One generation of staged events.
+
+    Invariants:
+      * at most ``maxlen`` events, the credit Java granted when the stage was made (its free
+        capacity then; nothing else was outstanding), so every stored event fits in Java;
+      * append-only, through ``insert(_BIG, event)``: positions never move;
+      * Java took positions ``[0, sent)`` at least (``sent`` is a hint written after a hand-off
+        returned; Java itself skips positions it took, so a stale ``sent`` only costs a resend);
+      * retired only when full and taken whole, so a push holding it after that fails.
     """
 
-    __slots__ = ("tickets", "limit", "open", "slots", "first_ns")
+    __slots__ = ("generation", "sent", "sealed")
 
-    def __init__(self, limit: int):
-        self.tickets = itertools.count()
-        self.limit = limit
-        self.open = True
-        self.slots = [None] * limit
-        self.first_ns = 0  # when slot 0 was filled (0: not yet)
-
-
-_REJECTED = object()  # a slot whose push found its generation closed (not a tuple: zip(*) fails on it)
+    def __init__(self, generation: int, capacity: int):
+        super().__init__((), capacity)
+        self.generation = generation
+        self.sent = 0
+        self.sealed = False  # close() filled the rest with placeholders
 
 
 class _Core:
-    """Everything the worker and ticker threads (and the finalizer) need; never refers to the
-    ``EventStreamProcessor`` itself, so an unreferenced processor can be collected (and closed).
+    """Everything the worker and ticker threads need; never refers to the facade strongly, so a
+    processor nobody holds is collected (and closed) even when its callback refers back to it.
 
-    Staging invariants (``lock`` serialises hand-offs and slow paths; the push fast path takes
-    no lock, see ``_Generation``):
-      * Python holds events Java has not accepted yet: ``unsent`` (a hand-off whose Java call
-        failed), ``leftovers`` (slots of closed generations whose push has not stored yet) and
-        the current generation. Their total never exceeds ``credit``, Java's free capacity at
-        the last hand-off (a lower bound of the current one): each hand-off sizes the next
-        generation as ``credit`` minus what it holds. So every accepted push fits in Java.
-      * ``sending`` is True from closing a generation until Java took the packet; a re-entrant
-        call in that window (a signal handler in this thread) must not hand off again.
+    ``lock`` serialises hand-offs (every Java call that takes the stage) and the lifecycle
+    transitions. A signal handler that runs while this thread holds it (``_is_owned``) must not
+    hand off again: the packet buffer is in use. Its calls answer without the stage instead.
     """
 
     __slots__ = (
-        "port", "lock", "gen", "leftovers", "unsent", "credit", "dropped_unsent",
-        "packer", "sending", "closed", "forked", "time_source", "callback", "max_retries",
-        "wake", "ticker_idle", "stop", "workers", "ticker", "handoff_delay", "finished",
-        "finish_lock", "name", "__weakref__",
+        "port", "name", "lock", "stage", "dropped", "state", "target", "packer", "time_source",
+        "facade_ref", "orphan_callback", "doomed", "max_retries", "wake", "ticker_idle",
+        "workers", "ticker", "handoff_delay", "__weakref__",
     )
 
     def __init__(self, port, name: str, flush_interval_ms: int, max_retries: int):
         self.port = port
         self.name = name
         self.lock = threading.RLock()
-        self.gen = _Generation(0)  # the first hand-off (in the constructor) sizes a real one
-        self.leftovers: list = []  # (generation, slot index) still None
-        self.unsent: list = []     # event tuples Java has not taken (its call failed)
-        self.credit = 0
-        self.dropped_unsent = 0
+        self.stage = _Stage(0, 0)  # the constructor's first refill installs generation 1
+        self.dropped = 0           # pushes refused here, a running total; written under lock
+        self.state = _OPEN
+        self.target = None         # accepted count when Java stopped accepting (set by close)
         self.packer = Packer(1 << 16)
-        self.sending = False
-        self.closed = False
-        self.forked = False
         self.time_source = None
-        self.callback = None
+        self.facade_ref = None     # weakref to the facade, which holds the callback
+        self.orphan_callback = None  # the callback of a collected facade, until its events are out
+        self.doomed = False        # the facade was collected without close(): the ticker closes
         self.max_retries = max_retries
         self.wake = threading.Event()
         self.ticker_idle = False
-        self.stop = threading.Event()
         self.workers: list = []
         self.ticker = None
-        # Stragglers reach Java well before their batch is due (Java counts the interval from
-        # the push, not from the hand-off); a few ms of staging amortises the Java call.
+        # Stragglers reach Java well within the interval; a few ms of staging amortises the
+        # Java call.
         self.handoff_delay = max(0.0005, min(flush_interval_ms / 4000.0, 0.02))
-        self.finished = False
-        self.finish_lock = threading.Lock()
 
     # ------------------------------------------------------------------ time
 
@@ -235,214 +271,121 @@ class _Core:
         source = self.time_source
         if source is None:
             return int(time.time())
-        value = source()
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"time source must return epoch seconds as int or float, not {type(value).__name__}")
-        return int(value // 1)
+        return _clock_value(source())
 
-    # ------------------------------------------------------------------ staging
-
-    def stamp(self, timestamp: int) -> int:
-        """An int timestamp outside (0, 2**63): ``<= 0`` means now, above is an error."""
-        if timestamp <= 0:
+    def packet_clock(self) -> int:
+        """The clock for a packet: a broken time source must not stop events reaching Java, nor
+        move the unique-users window (-1: Java leaves the window where it is)."""
+        try:
             return self.now_seconds()
-        raise ValueError(f"timestamp must fit in 64 bits, got {timestamp}")
+        except Exception as exc:
+            log.error("event processor %s: time source failed (%s); its events are handed over "
+                      "without moving the unique-users window", self.name, exc)
+            return -1
 
     def checked(self, event_type, user_id, channel_id, timestamp):
-        """Slow-path validation: the types, and ``timestamp <= 0`` meaning now."""
-        for name, value in (("event_type", event_type), ("user_id", user_id), ("channel_id", channel_id)):
-            if not isinstance(value, str):
-                raise TypeError(f"{name} must be str, not {type(value).__name__}")
-        if isinstance(timestamp, bool) or not isinstance(timestamp, int):
-            raise TypeError(f"timestamp must be int (epoch seconds), not {type(timestamp).__name__}")
-        timestamp = int(timestamp)
+        """Slow-path validation: types, valid Unicode, and ``timestamp <= 0`` meaning now."""
+        timestamp = _int_arg("timestamp", timestamp)
         if timestamp <= 0:
             timestamp = self.now_seconds()
         elif timestamp > _MAX_TS:
             raise ValueError(f"timestamp must fit in 64 bits, got {timestamp}")
-        # str subclasses travel as plain str (their value, not their __str__).
-        return (str.__str__(event_type), str.__str__(user_id), str.__str__(channel_id), timestamp)
+        return (_text("event_type", event_type), _text("user_id", user_id),
+                _text("channel_id", channel_id), timestamp)
 
-    def first_staged(self, gen: _Generation) -> None:
-        """After slot 0 of ``gen`` was filled: date the stage, wake an idle ticker. (In this
-        order: the ticker sets ``ticker_idle`` then looks at slot 0, so one of the two sees
-        the other.)"""
-        gen.first_ns = time.monotonic_ns()
-        if self.ticker_idle:
-            self.ticker_idle = False
-            self.wake.set()
+    # ------------------------------------------------------------------ the crossing
 
-    def has_staged(self) -> bool:
-        """True if a push into the current generation completed (or older ones wait). Slot 0
-        is filled first in the common case; when it is empty, a later slot may still be filled
-        (its push returned while the holder of ticket 0 was preempted), so look at them all."""
-        if self.leftovers or self.unsent:
-            return True
-        slots = self.gen.slots
-        if not slots:
-            return False
-        return slots[0] is not None or slots.count(None) != len(slots)
-
-    def push_slow(self, seen: _Generation, event) -> bool:
-        """The fast path found ``seen`` full or closed: hand off for fresh credit, then retry
-        once; ``False`` (a counted drop) if there is still no room or the processor closed."""
+    def call(self, method, *args):
+        """The one way into Java: under the lock, hand the unsent part of the stage to
+        ``method(buffer, length, *args)`` in the same call, and translate Java errors."""
+        if self.state is _FORKED:
+            _jvm.check_usable()
+        if self.lock._is_owned():
+            # A signal handler inside this thread's own hand-off: answer without the stage.
+            return self.java(method, None, 0, *args)
         with self.lock:
-            if self.forked:
-                _jvm.check_usable()
-            if self.closed:
-                self.dropped_unsent += 1
-                return False
-            gen = self.gen
-            if gen is seen and not self.sending:
-                self.send_locked(None)
-                gen = self.gen
-            i = next(gen.tickets)
-            if i < gen.limit:
-                if gen.open:
-                    gen.slots[i] = event
-                    if not i:
-                        self.first_staged(gen)
-                    return True
-                gen.slots[i] = _REJECTED
-            self.dropped_unsent += 1
-            return False
+            return self.call_locked(method, *args)
 
-    def _collect_locked(self, old: _Generation):
-        """Closes ``old``; returns (columns, n, first_ns): the events Java must get now, oldest
-        first, as (types, users, channel_ids, timestamps) tuples (None when there are none).
-        Slots still being written become leftovers."""
-        old.open = False
-        k = next(old.tickets)  # every ticket after this one sees the generation closed
-        n = k if k < old.limit else old.limit
-        slots = old.slots if n == old.limit else old.slots[:n]
-        if not self.leftovers and not self.unsent:
-            if not n:
-                return None, 0, 0
-            try:
-                return tuple(zip(*slots)), n, old.first_ns  # fails on None / _REJECTED
-            except TypeError:
-                pass
-        events = self.unsent
-        self.unsent = []
-        still = []
-        for gen, idx in self.leftovers:
-            e = gen.slots[idx]
-            if e is None:
-                still.append((gen, idx))
-            elif e is not _REJECTED:
-                events.append(e)
-        for idx, e in enumerate(slots):
-            if e is None:
-                still.append((old, idx))
-            elif e is not _REJECTED:
-                events.append(e)
-        self.leftovers = still
-        if not events:
-            return None, 0, old.first_ns
-        return tuple(zip(*events)), len(events), old.first_ns
+    def call_locked(self, method, *args):
+        stage = self.stage
+        end = len(stage)  # positions stored now; later pushes go in the next packet
+        length = self.pack_locked(stage, end)
+        result = self.java(method, self.packer.jbuffer, length, *args)
+        stage.sent = end
+        return result
 
-    def send_locked(self, method, *args, header: bool = True):
-        """Under lock: hands the stage to Java through ``method(buffer, length, *args)`` (a
-        plain hand-off when ``method`` is None) and returns its result. With nothing staged
-        and nothing to report, sends no packet (length 0) unless ``header`` asks for the
-        credit reply."""
+    def java(self, method, *args):
         _jvm.check_usable()
-        port = self.port
-        if self.sending:
-            # Re-entered from a signal handler in the middle of a hand-off: the packet in the
-            # buffer is not ours to touch. Answer without the stage.
-            if method is None:
-                return None
-            try:
-                return method(None, 0, *args)
-            except JException as exc:
-                raise translate(exc) from None
-        gen = self.gen
-        if not (header and method is None) and not self.dropped_unsent and not self.has_staged():
-            # Nothing to hand over: no push into this generation completed (one that holds a
-            # ticket but has not stored has not returned: read-your-writes does not need it).
-            try:
-                return method(None, 0, *args)
-            except JException as exc:
-                raise translate(exc) from None
-        self.sending = True
         try:
-            columns, n, first_ns = self._collect_locked(gen)
-            limit = 0 if self.closed else min(_CHUNK, self.credit - n - len(self.leftovers))
-            # Size the next generation from this one: a stage that filled up grows (x4) back to
-            # _CHUNK at once; one a query or the ticker drained early stays small, so a query
-            # after every push (the guide's on_message) does not allocate 512 slots each time.
-            if n < gen.limit:
-                limit = min(limit, max(_MIN_GENERATION, 4 * n))
-            self.gen = _Generation(limit if limit > 0 else 0)  # pushes go on while Java works
-            dropped = self.dropped_unsent
-            if not n and not dropped and not (header and method is None):
-                length = 0
-            else:
-                length = self.pack_locked(columns, n, first_ns, dropped)
-            try:
-                if method is None:
-                    result = port.handoff(self.packer.jbuffer, length)
-                else:
-                    result = method(self.packer.jbuffer if length else None, length, *args)
-            except BaseException as exc:
-                if n:  # Java did not take them: keep them, first, for the next hand-off
-                    self.unsent = list(zip(*columns)) + self.unsent
-                if isinstance(exc, JException):
-                    raise translate(exc) from None
-                raise
-            if length:
-                self.dropped_unsent -= dropped
-                (self.credit,) = self.packer.unpack_from(_CREDIT, 0)
-                gen = self.gen
-                if gen.limit == 0 and not self.closed:
-                    # Sized from a stale credit of 0 before the call; the reply says there is
-                    # room. A zero-size generation holds nothing: swap it for a real one.
-                    limit = min(_CHUNK, self.credit - len(self.leftovers) - len(self.unsent))
-                    if limit > 0:
-                        gen.open = False
-                        self.gen = _Generation(limit)
-            return result
-        finally:
-            self.sending = False
+            return method(*args)
+        except JException as exc:
+            raise translate(exc) from None
 
-    def pack_locked(self, columns, n: int, first_ns: int, dropped: int) -> int:
+    def pack_locked(self, stage: _Stage, end: int) -> int:
+        """Writes the packet for positions ``[stage.sent, end)``; returns its length."""
+        start = stage.sent
+        n = end - start
         packer = self.packer
         packer.reset()
-        age = time.monotonic_ns() - first_ns if n and first_ns else 0
-        try:
-            now = self.now_seconds()
-        except Exception as exc:  # a broken time source must not stop events reaching Java
-            log.error("event processor: time source failed (%s); using the wall clock", exc)
-            now = int(time.time())
-        packer.put_struct(_HEADER, 0, n, dropped, now, age)
+        packer.put_struct(_HEADER, 0, stage.generation, start, n, self.dropped, self.packet_clock(),
+                          _MAY_HOLD_PLACEHOLDERS if stage.sealed else 0, 0)
         if n:
-            types, users, channels, timestamps = columns
+            types, users, channels, timestamps = zip(*itertools.islice(stage, start, end))
             packer.put_joined_strings(types + users + channels)
             packer.put_longs(timestamps)
         return packer.pos
 
-    def query(self, method, *args):
-        """Hands off the stage and runs ``method`` in one Java call."""
+    def refill_locked(self) -> int:
+        """Under lock, with the stage full: hand the rest of it to Java, then make the next
+        generation from Java's fresh free capacity. Returns that capacity."""
+        stage = self.stage
+        credit = int(self.call_locked(self.port.handoff))
+        if self.state is _OPEN and len(stage) == stage.maxlen and self.stage is stage:
+            self.stage = _Stage(stage.generation + 1, min(_CHUNK, credit))
+        return credit
+
+    def push_slow(self, event) -> bool:
+        """The fast path found the stage full: refill and retry until the event is stored, or
+        Java's buffer is full (or the processor closed): then a counted drop."""
+        if self.state is _FORKED:
+            _jvm.check_usable()
+        if self.lock._is_owned():  # a signal handler's push inside our own hand-off
+            self.dropped += 1
+            return False
         with self.lock:
-            return self.send_locked(method, *args, header=False)
+            while True:
+                try:
+                    self.stage.insert(_BIG, event)
+                    return True
+                except IndexError:
+                    pass
+                # Other producers may fill a fresh stage before this one stores: retry while
+                # Java grants room.
+                if self.state is not _OPEN or self.refill_locked() == 0:
+                    self.dropped += 1
+                    return False
 
-    # ------------------------------------------------------------------ threads
+    def has_unsent(self) -> bool:
+        stage = self.stage
+        return len(stage) > stage.sent
 
-    def start_threads(self, num_threads: int) -> None:
-        for i in range(num_threads):
-            t = threading.Thread(target=_worker_loop, args=(self,), name=f"{self.name}-worker-{i}", daemon=True)
-            self.workers.append(t)
-        self.ticker = threading.Thread(target=_ticker_loop, args=(self,), name=f"{self.name}-ticker", daemon=True)
-        for t in self.workers:
-            t.start()
-        self.ticker.start()
+    def wake_ticker(self) -> None:
+        self.ticker_idle = False
+        self.wake.set()
+
+    # ------------------------------------------------------------------ callbacks
+
+    def callback(self):
+        facade = self.facade_ref() if self.facade_ref is not None else None
+        if facade is not None:
+            return facade._callback
+        return self.orphan_callback
 
     def run_batch(self, data) -> None:
         """Decode one packed batch, run the callback, report the outcome to Java."""
         port = self.port
-        batch_id, failures, events = _decode_batch(bytes(data))
-        callback = self.callback
+        batch_id, failures, events, _ = _decode_batch(bytes(data))
+        callback = self.callback()
         if callback is None:
             port.release(batch_id)  # cleared meanwhile: keep the events for the next callback
             return
@@ -457,6 +400,7 @@ class _Core:
             error = exc
         finally:
             _callback_state.depth -= 1
+            del callback
         if close_old is not None:
             try:
                 close_old()
@@ -479,151 +423,188 @@ class _Core:
             summary = type(error).__name__
         port.fail(batch_id, summary)
 
+    # ------------------------------------------------------------------ threads
+
+    def start_threads(self, num_threads: int) -> None:
+        for i in range(num_threads):
+            t = threading.Thread(target=_worker_loop, args=(self,), name=f"{self.name}-worker-{i}", daemon=True)
+            self.workers.append(t)
+        self.ticker = threading.Thread(target=_ticker_loop, args=(self,), name=f"{self.name}-ticker", daemon=True)
+        for t in self.workers:
+            t.start()
+        self.ticker.start()
+
     # ------------------------------------------------------------------ close
 
-    def begin_close(self):
-        """Under lock, once: stop accepting and give Java the last stage. Returns the accepted
-        count (the target everything must reach) or None if already closed."""
-        if self.closed:
-            return None
-        self.closed = True  # the next hand-off makes a zero-size generation; slow path drops
-        self.send_locked(None)
-        # A push caught between its ticket and its store (another thread the GIL preempted
-        # there) has not returned yet; give it a moment to land, then send it too.
-        deadline = time.monotonic() + 2.0
-        while self.leftovers and time.monotonic() < deadline:
-            time.sleep(0.0005)
-            self.send_locked(None)
-        if self.leftovers:
-            log.error("event processor %s: %d pushes did not complete before close", self.name,
-                      len(self.leftovers))
-        target = int(self.send_locked(self.port.close))
-        self.credit = 0
-        return target
+    def stop_accepting(self) -> int:
+        """Once (idempotent, and safe to re-run after an interrupt): refuse later pushes, give
+        Java the rest of the stage, stop Java accepting. Returns the accepted count then."""
+        if self.target is not None:
+            return self.target
+        if self.lock._is_owned():
+            raise RuntimeError("close() cannot be called from a signal handler that interrupted this "
+                               "thread while it handed events over; call it outside the handler")
+        with self.lock:
+            if self.target is not None:
+                return self.target
+            if self.state is _OPEN:
+                self.state = _CLOSED  # pushes that find the stage full are dropped from now on
+            stage = self.stage
+            stage.sealed = True
+            # Fill the stage so that a push still holding it fails: each insert is one C call,
+            # and a push storing meanwhile just takes a position before the placeholders.
+            while True:
+                try:
+                    stage.insert(_BIG, _PLACEHOLDER)
+                except IndexError:
+                    break
+            self.target = int(self.call_locked(self.port.close))
+            return self.target
 
-    def wait_settled(self, target: int, timeout):
+    def wait_settled(self, target: int, deadline):
         """Waits (GIL released in slices) until events below ``target`` settled. Returns the
-        dead-letter event count, or -1 on timeout."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        port = self.port
+        dead-letter event count, or -1 when ``deadline`` (monotonic, None: none) passed."""
         while True:
             if deadline is None:
                 slice_ms = _POLL_MS
             else:
                 slice_ms = int(min(_POLL_MS, max(0.0, deadline - time.monotonic()) * 1000))
-            _jvm.check_usable()
-            try:
-                result = int(port.awaitSettled(target, slice_ms))
-            except JException as exc:
-                raise translate(exc) from None
+            result = int(self.java(self.port.awaitSettled, target, slice_ms))
             if result >= 0:
                 return result
             if deadline is not None and time.monotonic() >= deadline:
                 return -1
 
-    def finish(self, join_timeout: float = 5.0) -> None:
-        """Stops the threads (after close). Idempotent."""
-        with self.finish_lock:
-            if self.finished:
+    def finish(self, deadline) -> None:
+        """Stops the threads (after stop_accepting). Idempotent."""
+        with self.lock:
+            if self.state in (_FINISHED, _FORKED):
                 return
-            self.finished = True
-        self.stop.set()
+            self.state = _FINISHED
         self.wake.set()
-        if not self.forked:
-            try:
-                self.port.shutdown()
-            except JException as exc:  # pragma: no cover - shutdown only flips flags
-                log.error("event processor shutdown failed: %s", translate(exc))
+        try:
+            self.port.shutdown()
+        except JException as exc:  # pragma: no cover - shutdown only flips flags
+            log.error("event processor %s: shutdown failed: %s", self.name, translate(exc))
         me = threading.current_thread()
-        deadline = time.monotonic() + join_timeout
         for t in self.workers + [self.ticker]:
             if t is not None and t is not me and t.is_alive():
-                t.join(max(0.0, deadline - time.monotonic()))
+                t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        self.orphan_callback = None
         _LIVE.discard(self)
+
+    def close(self, timeout, at_exit: bool = False) -> bool:
+        """Stop accepting, deliver what is pending (``timeout`` seconds at most; None: until
+        done), stop the threads. True if every accepted event was delivered."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if self.state is _FINISHED:
+            return self.java(self.port.counter, None, 0, _PENDING) == 0
+        target = self.stop_accepting()
+        delivered_all = True
+        if self.callback() is None:
+            pending = int(self.java(self.port.counter, None, 0, _PENDING))
+            if pending:
+                log.warning("event processor %s closed with %d events undelivered: no flush callback was set",
+                            self.name, pending)
+                delivered_all = False
+        else:
+            result = self.wait_settled(target, deadline)
+            if result < 0:
+                log.warning("event processor %s closed after waiting %.1f s with %d events undelivered",
+                            self.name, timeout, int(self.java(self.port.counter, None, 0, _PENDING)))
+                delivered_all = False
+            elif result > 0:
+                log.error("event processor %s closed with %d events in the dead-letter list", self.name, result)
+        self.finish(deadline if not at_exit else time.monotonic() + 1.0)
+        return delivered_all
+
+
+def _detach_from_jvm() -> None:
+    """A thread that called into Java stays attached (a live JVM thread) until it detaches."""
+    try:
+        if jpype.isJVMStarted() and not _jvm.STATE.forked:
+            jpype.java.lang.Thread.detach()
+    except BaseException:  # pragma: no cover - JVM going away at exit
+        pass
 
 
 def _worker_loop(core: _Core) -> None:
     port = core.port
-    while not core.stop.is_set():
-        try:
-            data = port.nextBatch(_POLL_MS)
-        except JException as exc:
-            log.error("event processor worker: nextBatch failed: %s", translate(exc))
-            core.stop.wait(0.1)
-            continue
-        except BaseException:  # pragma: no cover - JVM going away at exit
-            return
-        if data is None:
+    try:
+        while core.state is not _FINISHED and core.state is not _FORKED:
             try:
+                data = port.nextBatch(_POLL_MS)
+            except JException as exc:
+                log.error("event processor %s worker: nextBatch failed: %s", core.name, translate(exc))
+                core.wake.wait(0.1)
+                continue
+            if data is None:
                 if port.isFinished():
                     return
-            except BaseException:  # pragma: no cover
-                return
-            continue
-        try:
-            core.run_batch(data)
-        except JException as exc:
-            log.error("event processor worker: reporting a batch failed: %s", translate(exc))
-        except BaseException:  # pragma: no cover - decoding bug: keep the worker alive
-            log.exception("event processor worker: unexpected error")
+                continue
+            try:
+                core.run_batch(data)
+            except JException as exc:
+                log.error("event processor %s worker: reporting a batch failed: %s", core.name, translate(exc))
+            except Exception:  # pragma: no cover - decoding bug: keep the worker alive
+                log.exception("event processor %s worker: unexpected error", core.name)
+    except BaseException:  # pragma: no cover - JVM going away at exit
+        return
+    finally:
+        _detach_from_jvm()
 
 
 def _ticker_loop(core: _Core) -> None:
     """Hands off stragglers: events that sat in the stage for ``handoff_delay`` go to Java.
 
-    While events keep coming the ticker simply wakes every ``handoff_delay``; after
-    ``_IDLE_TICKS`` ticks with an empty stage it sleeps on ``wake``, which the next push that
-    fills slot 0 sets (``ticker_idle``). So an idle processor costs nothing, and a busy one
-    never pays for an Event.set() per push or per hand-off (a wake-up per stage would cost a
-    thread switch each time the stage drains, e.g. after every query of the guide's
-    on_message)."""
-    lock = core.lock
+    While events keep coming the ticker wakes every ``handoff_delay``; after ``_IDLE_TICKS``
+    ticks with nothing unsent it sleeps on ``wake``, which the next push sets
+    (``ticker_idle``: the push stores, then reads the flag; the ticker sets the flag, then
+    looks at the stage, so one of the two sees the other). It also closes a processor whose
+    facade was collected (``doomed``)."""
     delay = core.handoff_delay
-    delay_ns = int(delay * 1e9)
     idle_ticks = 0
-    while not core.stop.is_set():
-        with lock:
-            if core.closed or core.forked:
+    try:
+        while core.state is _OPEN:
+            if core.doomed:
+                core.close(None)
                 return
-            staged = core.has_staged()
-            since = core.gen.first_ns
-            if not staged:
-                idle_ticks += 1
-                if idle_ticks >= _IDLE_TICKS:
-                    core.ticker_idle = True
-                    if core.has_staged():  # a push filled slot 0 meanwhile: stay awake
-                        core.ticker_idle = False
-            else:
+            if core.has_unsent():
                 idle_ticks = 0
-        if not staged:
-            if core.ticker_idle:
-                core.wake.wait()
+                core.wake.wait(delay)
                 core.wake.clear()
-                idle_ticks = 0
-            else:
-                core.stop.wait(delay)
-            continue
-        wait_ns = (since + delay_ns - time.monotonic_ns()) if since else 0
-        if wait_ns > 0:
-            core.stop.wait(wait_ns / 1e9)
-            continue
-        try:
-            with lock:
-                if core.has_staged() and not core.closed and not core.sending:
-                    since = core.gen.first_ns
-                    if not since or time.monotonic_ns() - since >= delay_ns or core.leftovers or core.unsent:
-                        core.send_locked(None)
-        except BaseException as exc:
-            if core.forked:
-                return
-            log.error("event processor: handing staged events to Java failed: %s", exc)
-            core.stop.wait(0.1)
+                if core.state is not _OPEN:
+                    return
+                try:
+                    core.call(core.port.handoff)
+                except Exception as exc:
+                    if core.state is _FORKED:
+                        return
+                    log.error("event processor %s: handing staged events to Java failed: %s", core.name, exc)
+                    core.wake.wait(0.1)
+                continue
+            idle_ticks += 1
+            if idle_ticks < _IDLE_TICKS:
+                core.wake.wait(delay)
+                core.wake.clear()
+                continue
+            core.ticker_idle = True
+            if not core.has_unsent():
+                core.wake.wait(_IDLE_WAIT_SECONDS)
+            core.wake.clear()
+            core.ticker_idle = False
+            idle_ticks = 0
+    except BaseException as exc:  # pragma: no cover - JVM going away at exit
+        if core.state is _OPEN:
+            log.error("event processor %s: ticker stopped: %s", core.name, exc)
+    finally:
+        _detach_from_jvm()
 
 
 # Open processors' cores (strong references: a processor collected without close() is closed by
-# its finalizer, and its workers finish delivering in the background; interpreter exit waits).
+# its ticker, and its workers finish delivering in the background; interpreter exit waits).
 _LIVE: "set[_Core]" = set()
-_FACADES: "weakref.WeakSet" = weakref.WeakSet()
+_FACADES: "set" = set()  # weak references to facades, for the fork hook
 _atexit_registered = False
 _atexit_lock = threading.Lock()
 
@@ -645,74 +626,24 @@ def _close_all_at_exit() -> None:
     deadline = time.monotonic() + ATEXIT_TIMEOUT_SECONDS
     for core in cores:
         try:
-            _close_core(core, max(0.0, deadline - time.monotonic()), at_exit=True)
+            core.close(max(0.0, deadline - time.monotonic()), at_exit=True)
         except BaseException as exc:  # pragma: no cover - best effort at exit
-            log.error("event processor: delivery at exit failed: %s", exc)
-
-
-def _close_core(core: _Core, timeout, at_exit: bool = False) -> bool:
-    with core.lock:
-        target = core.begin_close()
-    if target is None and core.finished:
-        return True
-    if target is None:
-        try:
-            target = int(core.port.processor().acceptedCount())
-        except JException as exc:  # pragma: no cover
-            raise translate(exc) from None
-    delivered_all = True
-    if core.callback is None:
-        pending = _pending(core)
-        if pending:
-            log.warning("event processor %s closed with %d events undelivered: no flush callback was set",
-                        core.name, pending)
-            delivered_all = False
-    else:
-        result = core.wait_settled(target, timeout)
-        if result < 0:
-            log.warning("event processor %s closed after waiting %.1f s with %d events undelivered",
-                        core.name, timeout, _pending(core))
-            delivered_all = False
-        elif result > 0:
-            log.error("event processor %s closed with %d events in the dead-letter list",
-                      core.name, result)
-    core.finish(join_timeout=1.0 if at_exit else 5.0)
-    return delivered_all
-
-
-def _pending(core: _Core) -> int:
-    try:
-        return int(core.port.counter(None, 0, _PENDING))
-    except JException as exc:  # pragma: no cover
-        raise translate(exc) from None
-
-
-def _finalize(core: _Core) -> None:
-    """The processor was collected without close(): deliver what it accepted in the background
-    (the closer thread stops accepting, waits for the workers, then stops them). Never blocks
-    or takes a lock here: a collection can run on any thread, at any bytecode."""
-    if core.closed or core.forked or _jvm.STATE.forked:
-        return
-    threading.Thread(target=_close_quietly, args=(core,), name=f"{core.name}-closer", daemon=True).start()
-
-
-def _close_quietly(core: _Core) -> None:
-    try:
-        _close_core(core, None)
-    except BaseException as exc:  # pragma: no cover - nobody to report to but the log
-        log.error("event processor %s: closing a collected processor failed: %s", core.name, exc)
+            log.error("event processor %s: delivery at exit failed: %s", core.name, exc)
 
 
 def _after_fork_in_child() -> None:
-    """A JVM does not survive fork: every processor in the child raises on use. Replace locks
-    (another thread may have held them at the fork) and turn push_event into the error."""
+    """A JVM does not survive fork: every processor in the child raises on use. Replace the
+    locks (another thread may have held them at the fork) and make every push fail."""
     if not _jvm.STATE.started:
         return
-    for facade in list(_FACADES):
+    for ref in list(_FACADES):
+        facade = ref()
+        if facade is None:
+            continue
         core = facade._core
-        core.forked = True
+        core.state = _FORKED
         core.lock = threading.RLock()
-        core.gen = _Generation(0)
+        core.stage = _Stage(0, 0)
         facade.push_event = _forked_push
     _LIVE.clear()
 
@@ -727,13 +658,11 @@ if hasattr(os, "register_at_fork"):
 
 
 def _make_push(core: _Core):
-    """The hot path, as a closure (locals are the fastest loads). No lock: a ticket from the
-    current generation claims a slot (see ``_Generation``)."""
+    """The hot path, as a closure (locals are the fastest loads): validation, then one C call
+    that stores the event or raises because the stage is full (see ``_Stage``)."""
     checked = core.checked
-    stamp = core.stamp
     push_slow = core.push_slow
-    first_staged = core.first_staged
-    rejected = _REJECTED
+    big = _BIG
     max_ts = _MAX_TS
 
     def push_event(event_type, user_id, channel_id, timestamp):
@@ -741,21 +670,18 @@ def _make_push(core: _Core):
         buffer is full or the processor closed (counted by ``events_dropped()``). Never blocks.
         ``timestamp`` is epoch seconds; ``<= 0`` means now."""
         if type(event_type) is str and type(user_id) is str and type(channel_id) is str \
-                and type(timestamp) is int:
-            if not 0 < timestamp <= max_ts:
-                timestamp = stamp(timestamp)  # <= 0: now; too large: ValueError
+                and type(timestamp) is int and 0 < timestamp <= max_ts \
+                and event_type.isascii() and user_id.isascii() and channel_id.isascii():
+            event = (event_type, user_id, channel_id, timestamp)
         else:
-            event_type, user_id, channel_id, timestamp = checked(event_type, user_id, channel_id, timestamp)
-        gen = core.gen
-        i = next(gen.tickets)
-        if i < gen.limit:
-            if gen.open:
-                gen.slots[i] = (event_type, user_id, channel_id, timestamp)
-                if not i:
-                    first_staged(gen)
-                return True
-            gen.slots[i] = rejected
-        return push_slow(gen, (event_type, user_id, channel_id, timestamp))
+            event = checked(event_type, user_id, channel_id, timestamp)
+        try:
+            core.stage.insert(big, event)
+        except IndexError:
+            return push_slow(event)
+        if core.ticker_idle:
+            core.wake_ticker()
+        return True
 
     return push_event
 
@@ -772,16 +698,17 @@ class EventStreamProcessor:
 
     def __init__(self, buffer_size, num_threads, batch_size, flush_interval_ms, *,
                  max_retries=3, retry_backoff_ms=100, max_retry_backoff_ms=5000):
-        buffer_size = _positive_int("buffer_size", buffer_size, _MAX_BUFFER)
-        num_threads = _positive_int("num_threads", num_threads, _MAX_THREADS)
-        batch_size = _positive_int("batch_size", batch_size, _MAX_INT32)
-        flush_interval_ms = _positive_int("flush_interval_ms", flush_interval_ms, _MAX_INT32)
-        max_retries = _non_negative_int("max_retries", max_retries, 1000)
-        retry_backoff_ms = _non_negative_int("retry_backoff_ms", retry_backoff_ms, _MAX_INT32)
-        max_retry_backoff_ms = _non_negative_int("max_retry_backoff_ms", max_retry_backoff_ms, _MAX_INT32)
+        buffer_size = _bounded_int("buffer_size", buffer_size, 1, _MAX_BUFFER)
+        num_threads = _bounded_int("num_threads", num_threads, 1, _MAX_THREADS)
+        batch_size = _bounded_int("batch_size", batch_size, 1, _MAX_INT32)
+        flush_interval_ms = _bounded_int("flush_interval_ms", flush_interval_ms, 1, _MAX_INT32)
+        max_retries = _bounded_int("max_retries", max_retries, 0, 1000)
+        retry_backoff_ms = _bounded_int("retry_backoff_ms", retry_backoff_ms, 0, _MAX_INT32)
+        max_retry_backoff_ms = _bounded_int("max_retry_backoff_ms", max_retry_backoff_ms, 0, _MAX_INT32)
         if max_retry_backoff_ms < retry_backoff_ms:
             raise ValueError(f"max_retry_backoff_ms ({max_retry_backoff_ms}) must be >= retry_backoff_ms "
                              f"({retry_backoff_ms})")
+        self._callback = None
         _jvm.start()
         Port = _jvm.jclass("io.streamrank.events.PackedEventPort")
         try:
@@ -792,16 +719,25 @@ class EventStreamProcessor:
             raise translate(exc) from None
         self._config = (buffer_size, num_threads, batch_size, flush_interval_ms)
         core = _Core(port, f"EventStreamProcessor-{id(self):x}", flush_interval_ms, max_retries)
+        core.facade_ref = weakref.ref(self)
         self._core = core
         with core.lock:
-            core.send_locked(None)  # first credit
+            core.refill_locked()  # generation 1, sized by Java's free capacity
         self.push_event = _make_push(core)
         _register_atexit()
         _LIVE.add(core)
-        _FACADES.add(self)
-        # Not at exit: the exit hook above closes every live processor, with a bounded wait.
-        weakref.finalize(self, _finalize, core).atexit = False
+        _FACADES.add(weakref.ref(self, _FACADES.discard))
         core.start_threads(num_threads)
+
+    def __del__(self):
+        # Collected without close() (also as part of a cycle through its callback): hand the
+        # callback to the core and let the ticker close it, delivering what is pending. No lock
+        # and no thread start here: a collection runs on any thread, at any bytecode.
+        core = getattr(self, "_core", None)
+        if core is not None and core.state is _OPEN:
+            core.orphan_callback = self._callback
+            core.doomed = True
+            core.ticker_idle = False
 
     # Documented here; each instance carries a faster closure under the same name.
     def push_event(self, event_type, user_id, channel_id, timestamp):  # pragma: no cover - shadowed
@@ -816,16 +752,8 @@ class EventStreamProcessor:
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable or None, not {type(callback).__name__}")
         core = self._core
-        _jvm.check_usable()
-        try:
-            if callback is None:
-                core.port.setDeliveryEnabled(False)
-                core.callback = None
-            else:
-                core.callback = callback
-                core.port.setDeliveryEnabled(not core.finished)
-        except JException as exc:
-            raise translate(exc) from None
+        self._callback = callback
+        core.java(core.port.setDeliveryEnabled, callback is not None and core.state is not _FINISHED)
 
     def set_time_source(self, source) -> None:
         """``source()`` returns epoch seconds (tests move time with it); ``None``: the wall
@@ -846,18 +774,17 @@ class EventStreamProcessor:
         """Returns once every event accepted before the call was delivered and its callback
         returned. Raises ``DeliveryError`` if batches ended in the dead-letter list,
         ``TimeoutError`` if ``timeout`` (seconds) passed first, ``RuntimeError`` if called from
-        a flush callback or with events pending and no callback set."""
+        a flush callback."""
         timeout = _timeout_seconds(timeout)
         if _in_callback():
             raise RuntimeError("flush_now() cannot be called from inside a flush callback: it would wait "
                                "for the callback that calls it")
         core = self._core
-        with core.lock:
-            if core.sending:
-                raise RuntimeError("flush_now() cannot be called from a signal handler that interrupted "
-                                   "this thread while it handed events over; call it outside the handler")
-            target = int(core.send_locked(core.port.flushTarget, header=False))
-        result = core.wait_settled(target, timeout)
+        if core.lock._is_owned():
+            raise RuntimeError("flush_now() cannot be called from a signal handler that interrupted "
+                               "this thread while it handed events over; call it outside the handler")
+        target = int(core.call(core.port.flushTarget))
+        result = core.wait_settled(target, None if timeout is None else time.monotonic() + timeout)
         if result < 0:
             raise TimeoutError(f"flush_now() timed out after {timeout} s with {self.pending_events()} "
                                "events not yet delivered")
@@ -874,9 +801,9 @@ class EventStreamProcessor:
             raise RuntimeError("close() cannot be called from inside a flush callback: it would wait for "
                                "the callback that calls it")
         core = self._core
-        if core.forked:
+        if core.state is _FORKED:
             _jvm.check_usable()
-        return _close_core(core, timeout)
+        return core.close(timeout)
 
     def __enter__(self):
         return self
@@ -889,31 +816,25 @@ class EventStreamProcessor:
 
     def get_unique_users_last_hour(self) -> int:
         """Distinct user_ids with an event stamped within the last 3600 s of the processor's
-        clock (events stamped in the future count as now)."""
+        clock (see docs/event_processor.md for future-stamped events and clock steps)."""
         core = self._core
-        with core.lock:
-            now = core.now_seconds()
-            return int(core.send_locked(core.port.uniqueUsersLastHour, now, header=False))
+        return int(core.call(core.port.uniqueUsersLastHour, core.now_seconds()))
 
     def get_top_channels(self, k) -> list:
         """``[(channel_id, count), ...]``: the k channels with the most accepted events, count
         descending, ties by channel_id; ``[]`` when ``k <= 0``."""
-        if isinstance(k, bool) or not isinstance(k, int):
-            raise TypeError(f"k must be int, not {type(k).__name__}")
-        k = int(k)
+        k = _int_arg("k", k)
         if k <= 0:
             return []
         core = self._core
-        data = core.query(core.port.topChannels, min(k, _MAX_INT32))
-        reader = Unpacker(bytes(data))
+        reader = Unpacker(bytes(core.call(core.port.topChannels, min(k, _MAX_INT32))))
         count = reader.read_int()
         ids = reader.read_strings()
-        counts = reader.read_longs(count)
-        return list(zip(ids, counts))
+        return list(zip(ids, reader.read_longs(count)))
 
     def _counter(self, which: int) -> int:
         core = self._core
-        return int(core.query(core.port.counter, which))
+        return int(core.call(core.port.counter, which))
 
     def total_events_processed(self) -> int:
         """Events accepted since start (they are in the statistics)."""
@@ -938,46 +859,30 @@ class EventStreamProcessor:
         """The dead-lettered batches, oldest first, each a list of event dicts as the callback
         received it."""
         core = self._core
-        _jvm.check_usable()
-        try:
-            data = bytes(core.port.failedBatches())
-        except JException as exc:
-            raise translate(exc) from None
+        data = bytes(core.java(core.port.failedBatches))
         (count,) = _INT.unpack_from(data, 0)
         out = []
         pos = 4
         for _ in range(count):
-            batch_id, failures, n = _BATCH_HEAD.unpack_from(data, pos)
-            reader = Unpacker(data)
-            reader.pos = pos + _BATCH_HEAD.size
-            strings = reader.read_strings()
-            timestamps = reader.read_longs(n)
+            _, _, events, reader = _decode_batch(data, pos)
             reader.read_strings()  # last error (logged when it happened)
-            out.append(_event_dicts(strings, timestamps))
+            out.append(events)
             pos = reader.pos
         return out
 
     def redrive_failed(self) -> int:
         """Queues every dead-lettered batch for delivery again; returns the number of events."""
         core = self._core
-        _jvm.check_usable()
-        try:
-            return int(core.port.redriveFailed())
-        except JException as exc:
-            raise translate(exc) from None
+        return int(core.java(core.port.redriveFailed))
 
     def discard_failed(self) -> int:
         """Drops the dead-lettered batches (freeing their buffer space); returns the number of
         events discarded."""
         core = self._core
-        _jvm.check_usable()
-        try:
-            return int(core.port.discardFailed())
-        except JException as exc:
-            raise translate(exc) from None
+        return int(core.java(core.port.discardFailed))
 
     def __repr__(self) -> str:
         b, t, s, f = self._config
-        state = "closed" if self._core.closed else "open"
+        state = "open" if self._core.state is _OPEN else "closed"
         return (f"<EventStreamProcessor buffer_size={b} num_threads={t} batch_size={s} "
                 f"flush_interval_ms={f} {state}>")

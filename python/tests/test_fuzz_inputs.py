@@ -430,14 +430,25 @@ def test_absurd_timestamps_keep_the_processor_exact(ts, shared_proc):
     assert len(p.delivered) >= n0
 
 
-@pytest.mark.parametrize("s", ["", "\x00", "a\x00b", "\ud800", "x\udfffy", "\U0001F600\u202e",
-                               "x" * 1_000_000])
-def test_any_str_travels_unchanged(s, shared_proc):
+@pytest.mark.parametrize("s", ["", "\x00", "a\x00b", "\U0001F600\u202e", "x" * 1_000_000])
+def test_any_valid_str_travels_unchanged(s, shared_proc):
     p = shared_proc
     assert p.push_event(s, s, s, T0)
     p.flush_now()
     e = p.delivered[-1]
     assert (e["type"], e["user_id"], e["channel_id"]) == (s, s, s)
+
+
+@pytest.mark.parametrize("s", ["\ud800", "x\udfffy", "\ud83d\ude00"])
+def test_a_str_with_lone_surrogates_is_refused_not_altered(s, shared_proc):
+    """Java would hand back a pair written as two code points as one: refused, as the
+    leaderboard refuses it (and as the original's pybind11 conversion did)."""
+    p = shared_proc
+    before = p.total_events_processed()
+    for args in ((s, "u", "c"), ("m", s, "c"), ("m", "u", s)):
+        with pytest.raises(ValueError, match="valid Unicode"):
+            p.push_event(*args, T0)
+    assert p.total_events_processed() == before
 
 
 # ---------------------------------------------------------------------------------------------

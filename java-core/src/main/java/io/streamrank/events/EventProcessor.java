@@ -310,7 +310,9 @@ public final class EventProcessor {
             throw new IllegalStateException("publishing " + n + " events, only " + (accepted - tail)
                     + " are reserved");
         }
-        uniqueUsers.advanceTo(nowSeconds);
+        if (nowSeconds >= 0) { // negative: the front end's clock failed; the window stays put
+            uniqueUsers.advanceTo(nowSeconds);
+        }
         for (int i = from; i < from + n; i++) {
             uniqueUsers.record(users[i], timestamps[i]);
             channelCounts.record(channels[i]);

@@ -21,17 +21,29 @@ import org.jctools.queues.SpscUnboundedArrayQueue;
  * take {@code (ByteBuffer stage, int length)} first take the packet in {@code stage} when
  * {@code length > 0}. Packet layout (native byte order):
  * <pre>
- *   int64  credit      written BY JAVA on return: events Python may stage before the next packet
- *   int32  n           events in the packet
- *   int32  dropped     events Python refused since its last packet (added to the drop count)
- *   int64  now         Python's clock, epoch seconds (for the unique-users window)
- *   int64  age         nanoseconds since the oldest event of the packet was pushed
+ *   int64  credit      written BY JAVA on return: the free capacity after taking the packet
+ *   int64  generation  the Python stage the events come from (0, 1, ...; never decreases)
+ *   int32  start       position of the packet's first event in its generation
+ *   int32  n           positions in the packet
+ *   int64  dropped     pushes Python refused since the processor started (a running total)
+ *   int64  now         Python's clock, epoch seconds (for the unique-users window); -1 when it
+ *                      failed (the window does not move)
+ *   int32  flags       {@link #MAY_HOLD_PLACEHOLDERS}
+ *   int32  (zero)
  *   strings (3n)       the n types, then the n user ids, then the n channel ids
- *   int64 x n          timestamps
+ *   int64 x n          timestamps; {@link #PLACEHOLDER} marks a position that holds no event
  * </pre>
+ *
+ * <p><b>Idempotent hand-off.</b> Python's side can be interrupted at any bytecode (a signal
+ * handler raising, Ctrl-C) after Java took a packet and before it recorded that. So it never
+ * needs to know: a packet names the positions it covers, and this port takes only positions it
+ * has not taken yet ({@code generation} and {@code taken}, under {@code enqueueLock}). Sending a
+ * packet again, or one that overlaps the last, is harmless; the running drop total is applied as
+ * the difference from the last total seen. A generation starts at position 0, and Python
+ * starts a new one only after the previous one was taken whole, so positions beyond
+ * {@code taken}, or an older generation, are bugs and raise {@link IllegalStateException}.
  * Python stages only within the credit of the previous reply, so every event it accepted is
- * accepted here; a packet beyond the capacity is a bug and raises
- * {@link IllegalStateException} rather than losing events silently.
+ * accepted here; a packet beyond the capacity is a bug too, never a silent loss.
  *
  * <p><b>Asynchronous ingestion.</b> Taking a packet is cheap for the calling (Python) thread:
  * it reserves capacity for its events (from then on they are accepted and counted), copies the
@@ -48,7 +60,12 @@ import org.jctools.queues.SpscUnboundedArrayQueue;
  * timestamps.
  */
 public final class PackedEventPort {
-    public static final int HEADER_BYTES = 32;
+    public static final int HEADER_BYTES = 48;
+    /** Header flag: some positions may hold {@link #PLACEHOLDER} timestamps (Python fills the
+     *  rest of a stage with them when it closes, so a late push into it fails). */
+    public static final int MAY_HOLD_PLACEHOLDERS = 1;
+    /** The timestamp of a position that holds no event. */
+    public static final long PLACEHOLDER = -1L;
     /** Packets this small are ingested on the calling thread: waking the ingest thread (a
      *  futex wake and a context switch) would cost more than decoding them. */
     static final int INLINE_EVENTS = 64;
@@ -60,7 +77,10 @@ public final class PackedEventPort {
     private final EventProcessor processor;
 
     /** A packet whose events are reserved and not yet published. Immutable. */
-    private record Packet(byte[] body, int n, long nowSeconds, long arrivalNanos) {}
+    /** A packet whose events are reserved and not yet published: positions {@code [skip, n)} of
+     *  {@code body} are new (the rest were taken before); placeholders among them are dropped at
+     *  publication. Immutable. */
+    private record Packet(byte[] body, int n, int skip, boolean placeholders, long nowSeconds, long arrivalNanos) {}
 
     /** Reserved packets in reservation order. Producers: callers of the stage methods (one at
      *  a time in practice: Python serialises hand-offs; the reservation and the add happen
@@ -72,6 +92,12 @@ public final class PackedEventPort {
      *  {@code isEmpty} from the ingest thread outside the monitor is a racy hint, re-checked. */
     private final SpscUnboundedArrayQueue<Packet> pending = new SpscUnboundedArrayQueue<>(64);
     private final Object enqueueLock = new Object();
+    /** Guarded by enqueueLock: the newest Python stage generation seen, and how many of its
+     *  positions were taken (the dedup state of the idempotent hand-off). */
+    private long generation;
+    private int taken;
+    /** Guarded by enqueueLock: the last running drop total Python reported. */
+    private long pythonDropped;
     /** Held while decoding and publishing: keeps publication in queue order. */
     private final Object ingestMonitor = new Object();
     /** Guarded by ingestMonitor: recently decoded event types and channel ids (few distinct
@@ -121,7 +147,8 @@ public final class PackedEventPort {
         }
     }
 
-    /** Reserves and queues; true when the caller should ingest (a small packet). */
+    /** Reserves and queues the new positions of the packet; true when the caller should ingest
+     *  it itself (a small packet). */
     private boolean queue(ByteBuffer stage, int length) {
         RuntimeException failure = ingestFailure;
         if (failure != null) {
@@ -134,32 +161,73 @@ public final class PackedEventPort {
         if (length < HEADER_BYTES || length > buf.capacity()) {
             throw new IllegalArgumentException("bad stage packet length " + length);
         }
-        int n = buf.getInt(8);
-        int droppedDelta = buf.getInt(12);
-        long now = buf.getLong(16);
-        long age = buf.getLong(24);
-        if (n < 0 || droppedDelta < 0 || age < 0) {
-            throw new IllegalArgumentException("bad stage packet: n=" + n + " dropped=" + droppedDelta + " age=" + age);
+        long gen = buf.getLong(8);
+        int start = buf.getInt(16);
+        int n = buf.getInt(20);
+        long droppedTotal = buf.getLong(24);
+        long now = buf.getLong(32);
+        boolean placeholders = (buf.getInt(40) & MAY_HOLD_PLACEHOLDERS) != 0;
+        if (n < 0 || start < 0 || droppedTotal < 0 || gen < 0) {
+            throw new IllegalArgumentException("bad stage packet: generation=" + gen + " start=" + start
+                    + " n=" + n + " dropped=" + droppedTotal);
         }
-        if (n > 0) {
+        boolean inline = false;
+        synchronized (enqueueLock) {
+            if (droppedTotal > pythonDropped) {
+                processor.recordDropped(droppedTotal - pythonDropped);
+                pythonDropped = droppedTotal;
+            }
+            if (n == 0) {
+                return false;
+            }
+            int skip;
+            if (gen == generation) {
+                skip = taken - start;
+                if (skip < 0) {
+                    throw new IllegalStateException("stage packet leaves a gap: positions " + taken + ".."
+                            + start + " of generation " + gen + " were never sent");
+                }
+            } else if (gen > generation) {
+                if (start != 0) {
+                    throw new IllegalStateException("generation " + gen + " starts at position " + start);
+                }
+                skip = 0;
+            } else {
+                throw new IllegalStateException("stage packet of generation " + gen + " after generation " + generation);
+            }
+            if (skip >= n) {
+                return false; // sent again after an interrupted hand-off: nothing new
+            }
             byte[] body = new byte[length - HEADER_BYTES];
             buf.get(HEADER_BYTES, body);
-            long arrival = processor.clock().nanoTime() - age;
-            synchronized (enqueueLock) {
-                processor.reserve(n, true); // all or nothing; beyond the credit is a bug
-                pending.add(new Packet(body, n, now, arrival));
+            int events = placeholders ? countEvents(body, n, skip) : n - skip;
+            processor.reserve(events, true); // all or nothing; beyond the credit is a bug
+            generation = gen;
+            taken = start + n;
+            if (events == 0) {
+                return false;
             }
-            processor.recordDropped(droppedDelta);
-            if (n <= INLINE_EVENTS) {
-                return true;
-            }
-            if (ingesterIdle) {
-                LockSupport.unpark(ingester);
-            }
-            return false;
+            pending.add(new Packet(body, n, skip, placeholders, now, processor.clock().nanoTime()));
+            inline = events <= INLINE_EVENTS;
         }
-        processor.recordDropped(droppedDelta);
-        return false;
+        if (!inline && ingesterIdle) {
+            LockSupport.unpark(ingester);
+        }
+        return inline;
+    }
+
+    /** Events (positions that are not placeholders) among positions {@code [skip, n)}. */
+    private static int countEvents(byte[] body, int n, int skip) {
+        PackedReader in = new PackedReader(ByteBuffer.wrap(body), body.length);
+        in.readStrings();
+        long[] timestamps = in.readLongs(n);
+        int events = 0;
+        for (int i = skip; i < n; i++) {
+            if (timestamps[i] != PLACEHOLDER) {
+                events++;
+            }
+        }
+        return events;
     }
 
     /** Decodes and publishes every queued packet, in order (the ingest thread, or a helper). */
@@ -191,10 +259,25 @@ public final class PackedEventPort {
             throw new IllegalArgumentException("stage packet holds " + all.length + " strings for " + n + " events");
         }
         long[] timestamps = in.readLongs(n);
-        String[] types = Arrays.copyOfRange(all, 0, n);
-        String[] users = Arrays.copyOfRange(all, n, 2 * n);
-        String[] channels = Arrays.copyOfRange(all, 2 * n, 3 * n);
-        processor.publishReserved(types, users, channels, timestamps, 0, n, p.nowSeconds(), p.arrivalNanos());
+        int from = p.skip();
+        int count = n - from;
+        String[] types = Arrays.copyOfRange(all, from, n);
+        String[] users = Arrays.copyOfRange(all, n + from, 2 * n);
+        String[] channels = Arrays.copyOfRange(all, 2 * n + from, 3 * n);
+        long[] stamps = Arrays.copyOfRange(timestamps, from, n);
+        if (p.placeholders()) {
+            int kept = 0;
+            for (int i = 0; i < count; i++) {
+                if (stamps[i] != PLACEHOLDER) {
+                    types[kept] = types[i];
+                    users[kept] = users[i];
+                    channels[kept] = channels[i];
+                    stamps[kept++] = stamps[i];
+                }
+            }
+            count = kept;
+        }
+        processor.publishReserved(types, users, channels, stamps, 0, count, p.nowSeconds(), p.arrivalNanos());
     }
 
     /**

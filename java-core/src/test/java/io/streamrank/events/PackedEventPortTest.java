@@ -16,8 +16,17 @@ class PackedEventPortTest {
 
     /** A stage packet as cpp_event_processor.processor packs it (joined Latin-1 strings, by column). */
     private static ByteBuffer packet(int dropped, String[][] events, long[] timestamps) {
+        return packet(nextGeneration++, 0, dropped, 0, events, timestamps);
+    }
+
+    private static long nextGeneration = 1;
+
+    /** A packet of positions {@code [start, start + events.length)} of a stage generation. */
+    private static ByteBuffer packet(long generation, int start, long droppedTotal, int flags, String[][] events,
+                                     long[] timestamps) {
         ByteBuffer b = ByteBuffer.allocateDirect(1 << 16).order(ByteOrder.nativeOrder());
-        b.putLong(0).putInt(events.length).putInt(dropped).putLong(T0).putLong(0);
+        b.putLong(0).putLong(generation).putInt(start).putInt(events.length).putLong(droppedTotal)
+                .putLong(T0).putInt(flags).putInt(0);
         StringBuilder text = new StringBuilder();
         for (int f = 0; f < 3; f++) { // column by column: types, user ids, channel ids
             for (int i = 0; i < events.length; i++) {
@@ -173,4 +182,107 @@ class PackedEventPortTest {
     }
 
     private static final int HEADER_STRINGS_COUNT_AT = PackedEventPort.HEADER_BYTES;
+
+    // ---------------------------------------------------------------- idempotent hand-off
+
+    private static String[][] events(String... users) {
+        String[][] out = new String[users.length][];
+        for (int i = 0; i < users.length; i++) {
+            out[i] = new String[] {"m", users[i], "c"};
+        }
+        return out;
+    }
+
+    private static long[] stamps(int n) {
+        long[] out = new long[n];
+        java.util.Arrays.fill(out, T0);
+        return out;
+    }
+
+    private static java.util.List<String> drainUsers(PackedEventPort port) throws Exception {
+        java.util.List<String> users = new java.util.ArrayList<>();
+        port.setDeliveryEnabled(true);
+        // A flush asks for partial batches at once; it times out here (nobody consumes yet).
+        port.awaitSettled(port.flushTarget(null, 0), 0);
+        byte[] batch;
+        while ((batch = port.nextBatch(0)) != null) {
+            ByteBuffer r = ByteBuffer.wrap(batch).order(ByteOrder.nativeOrder());
+            long id = r.getLong();
+            r.getInt();
+            int n = r.getInt();
+            r.getInt(); // strings count
+            assertEquals(PackedReader.LATIN1, r.getInt());
+            char sep = (char) r.getInt();
+            byte[] text = new byte[r.getInt()];
+            r.get(text);
+            String[] s = new String(text, StandardCharsets.ISO_8859_1).split(java.util.regex.Pattern.quote(String.valueOf(sep)), -1);
+            for (int i = 0; i < n; i++) {
+                users.add(s[3 * i + 1]);
+            }
+            port.complete(id);
+        }
+        return users;
+    }
+
+    @Test
+    void aPacketSentAgainIsTakenOnce() throws Exception {
+        PackedEventPort port = new PackedEventPort(100, 1000, 600_000, 3, 100, 5000);
+        ByteBuffer b = packet(1, 0, 0, 0, events("a", "b"), stamps(2));
+        assertEquals(98, port.handoff(b, b.position()));
+        assertEquals(98, port.handoff(b, b.position()), "the same positions again: nothing new");
+        assertEquals(2, port.counter(null, 0, PackedEventPort.ACCEPTED));
+        assertEquals(java.util.List.of("a", "b"), drainUsers(port));
+    }
+
+    @Test
+    void anOverlappingPacketAddsOnlyItsNewPositions() throws Exception {
+        PackedEventPort port = new PackedEventPort(100, 1000, 600_000, 3, 100, 5000);
+        ByteBuffer first = packet(1, 0, 0, 0, events("a", "b"), stamps(2));
+        port.handoff(first, first.position());
+        // Python did not learn that Java took "a" and "b" (interrupted): it resends from 0.
+        ByteBuffer again = packet(1, 0, 0, 0, events("a", "b", "c", "d"), stamps(4));
+        assertEquals(96, port.handoff(again, again.position()));
+        ByteBuffer next = packet(1, 4, 0, 0, events("e"), stamps(1));
+        port.handoff(next, next.position());
+        assertEquals(5, port.counter(null, 0, PackedEventPort.ACCEPTED));
+        assertEquals(java.util.List.of("a", "b", "c", "d", "e"), drainUsers(port));
+    }
+
+    @Test
+    void aGapOrAnOlderGenerationIsABug() {
+        PackedEventPort port = new PackedEventPort(100, 1000, 600_000, 3, 100, 5000);
+        ByteBuffer first = packet(2, 0, 0, 0, events("a"), stamps(1));
+        port.handoff(first, first.position());
+        ByteBuffer gap = packet(2, 3, 0, 0, events("x"), stamps(1));
+        assertThrows(IllegalStateException.class, () -> port.handoff(gap, gap.position()));
+        ByteBuffer older = packet(1, 0, 0, 0, events("x"), stamps(1));
+        assertThrows(IllegalStateException.class, () -> port.handoff(older, older.position()));
+        ByteBuffer lateStart = packet(3, 1, 0, 0, events("x"), stamps(1));
+        assertThrows(IllegalStateException.class, () -> port.handoff(lateStart, lateStart.position()));
+        assertEquals(1, port.counter(null, 0, PackedEventPort.ACCEPTED), "refused packets took nothing");
+    }
+
+    @Test
+    void placeholdersHoldPositionsButAreNoEvents() throws Exception {
+        PackedEventPort port = new PackedEventPort(100, 1000, 600_000, 3, 100, 5000);
+        String[][] ev = events("a", "", "b", "");
+        long[] ts = {T0, PackedEventPort.PLACEHOLDER, T0, PackedEventPort.PLACEHOLDER};
+        ByteBuffer b = packet(1, 0, 0, PackedEventPort.MAY_HOLD_PLACEHOLDERS, ev, ts);
+        assertEquals(98, port.handoff(b, b.position()));
+        assertEquals(98, port.handoff(b, b.position()));
+        assertEquals(2, port.counter(null, 0, PackedEventPort.ACCEPTED));
+        assertEquals(java.util.List.of("a", "b"), drainUsers(port));
+    }
+
+    @Test
+    void theDropTotalIsAppliedOnceWhateverTheResends() {
+        PackedEventPort port = new PackedEventPort(100, 1000, 600_000, 3, 100, 5000);
+        ByteBuffer b = packet(1, 0, 5, 0, events(), stamps(0));
+        port.handoff(b, b.position());
+        port.handoff(b, b.position());
+        assertEquals(5, port.counter(null, 0, PackedEventPort.DROPPED));
+        ByteBuffer later = packet(1, 0, 7, 0, events(), stamps(0));
+        port.handoff(later, later.position());
+        assertEquals(7, port.counter(null, 0, PackedEventPort.DROPPED));
+    }
 }
