@@ -4,14 +4,13 @@ The pipeline (bounded ingestion, batching, retry, dead letters, statistics) live
 (``io.streamrank.events``). This module is the crossing, built so that an exception raised at
 any bytecode (Ctrl-C, a signal handler's time limit) can neither lose, duplicate nor wedge:
 
-* ``push_event`` validates, then stores its event with ONE C call, ``stage.insert(_BIG, event)``
-  on a bounded ``deque`` (a :class:`_Stage`): the event is stored, or ``IndexError`` says the
-  stage is full. There is no state between "accepted" and "stored", so an interrupted push took
-  effect wholly or not at all, and any number of threads push without a lock.
+* ``push_event`` validates, then stores its event with ONE C call into a bounded, append-only
+  stage (``streamrank._stage``): the event is stored, or the stage is full. So an interrupted
+  push took effect wholly or not at all, and any number of threads push without a lock.
 * A stage's capacity is a credit Java granted: its free capacity when the stage was made. A
-  stage is append-only; a hand-off sends Java the positions it holds from ``sent`` on, and Java
-  takes only positions it has not taken yet (``PackedEventPort``: the hand-off is idempotent). So
-  an interrupt after Java took a packet and before Python noted it costs a resend, nothing more.
+  hand-off sends the positions the stage holds from ``sent`` on, and Java takes only positions
+  it has not taken yet (the hand-off is idempotent): an interrupt after Java took a packet and
+  before Python noted it costs a resend, nothing more.
 * A full stage is *retired*, under the lock, only after Java took all of it: the next stage
   (the next generation) gets Java's fresh free capacity. A push still holding the old stage can
   only fail on it and retry on the slow path. So a push is refused only when Java's buffer is
@@ -28,8 +27,6 @@ Every Java call goes through :meth:`_Core.call` (fork check, hand-off, error tra
 from __future__ import annotations
 
 import atexit
-import collections
-import itertools
 import logging
 import math
 import numbers
@@ -44,6 +41,7 @@ import jpype
 
 from streamrank import _jvm
 from streamrank._errors import JException, translate
+from streamrank._stage import BIG as _BIG, POSITIONS, Stage as _Stage
 from streamrank._wire import Packer, Unpacker
 
 __all__ = ["EventStreamProcessor", "DeliveryError"]
@@ -54,14 +52,12 @@ _MAX_TS = (1 << 63) - 1
 _MAX_BUFFER = 1 << 30
 _MAX_INT32 = (1 << 31) - 1
 _MAX_THREADS = 256
-# An index past any stage's end: ``insert(_BIG, x)`` appends, or raises when full.
-_BIG = sys.maxsize
 # Largest stage: large enough to amortise the ~2 us Java call and the packing, small enough
 # that the packet stays in cache (~25 KB) and a retired stage's memory is small.
 _CHUNK = 512
-# Packet header (PackedEventPort): credit (written by Java), generation, start position,
-# positions, running drop total, now (epoch s), flags, zero.
-_HEADER = struct.Struct("=qqiiqqii")
+# Packet header (PackedEventPort): credit (written by Java), the stage positions (generation,
+# start, count), running drop total, now (epoch s), flags, zero.
+_HEADER = struct.Struct("=q" + POSITIONS.format[1:] + "qqii")
 _MAY_HOLD_PLACEHOLDERS = 1
 # Fills the rest of a stage at close, so a late push into it fails (timestamp -1: no event).
 _PLACEHOLDER = ("", "", "", -1)
@@ -205,29 +201,6 @@ def _decode_batch(data, pos: int = 0):
     return batch_id, failures, _event_dicts(strings, timestamps), reader
 
 
-# ---------------------------------------------------------------------- staging
-
-class _Stage(collections.deque):
-    """One generation of staged events.
-
-    Invariants:
-      * at most ``maxlen`` events, the credit Java granted when the stage was made (its free
-        capacity then; nothing else was outstanding), so every stored event fits in Java;
-      * append-only, through ``insert(_BIG, event)``: positions never move;
-      * Java took positions ``[0, sent)`` at least (``sent`` is a hint written after a hand-off
-        returned; Java itself skips positions it took, so a stale ``sent`` only costs a resend);
-      * retired only when full and taken whole, so a push holding it after that fails.
-    """
-
-    __slots__ = ("generation", "sent", "sealed")
-
-    def __init__(self, generation: int, capacity: int):
-        super().__init__((), capacity)
-        self.generation = generation
-        self.sent = 0
-        self.sealed = False  # close() filled the rest with placeholders
-
-
 class _Core:
     """Everything the worker and ticker threads need; never refers to the facade strongly, so a
     processor nobody holds is collected (and closed) even when its callback refers back to it.
@@ -276,8 +249,11 @@ class _Core:
     def packet_clock(self) -> int:
         """The clock for a packet: a broken time source must not stop events reaching Java, nor
         move the unique-users window (-1: Java leaves the window where it is)."""
+        source = self.time_source
+        if source is None:
+            return int(time.time())
         try:
-            return self.now_seconds()
+            return _clock_value(source())
         except Exception as exc:
             log.error("event processor %s: time source failed (%s); its events are handed over "
                       "without moving the unique-users window", self.name, exc)
@@ -330,7 +306,7 @@ class _Core:
         packer.put_struct(_HEADER, 0, stage.generation, start, n, self.dropped, self.packet_clock(),
                           _MAY_HOLD_PLACEHOLDERS if stage.sealed else 0, 0)
         if n:
-            types, users, channels, timestamps = zip(*itertools.islice(stage, start, end))
+            types, users, channels, timestamps = zip(*stage.unsent(end))
             packer.put_joined_strings(types + users + channels)
             packer.put_longs(timestamps)
         return packer.pos
@@ -340,7 +316,7 @@ class _Core:
         generation from Java's fresh free capacity. Returns that capacity."""
         stage = self.stage
         credit = int(self.call_locked(self.port.handoff))
-        if self.state is _OPEN and len(stage) == stage.maxlen and self.stage is stage:
+        if self.state is _OPEN and stage.is_full() and self.stage is stage:
             self.stage = _Stage(stage.generation + 1, min(_CHUNK, credit))
         return credit
 
@@ -366,8 +342,7 @@ class _Core:
                     return False
 
     def has_unsent(self) -> bool:
-        stage = self.stage
-        return len(stage) > stage.sent
+        return self.stage.has_unsent()
 
     def wake_ticker(self) -> None:
         self.ticker_idle = False

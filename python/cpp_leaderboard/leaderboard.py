@@ -5,14 +5,18 @@ index, scores normalised to a reference time so decay never touches every user).
 a thin facade whose only job is to cross into Java as rarely as possible, because one JPype call
 costs ~1.6 us, more than the Java work behind most methods:
 
-- ``update_user`` validates its arguments and *stages* the update in Python arrays (no
-  crossing). A full stage (``_STAGE_LIMIT`` updates) is packed and handed to Java, which queues
-  it for a background thread and returns, so Python stages the next updates while Java applies
-  these. Every other call carries what is still staged into Java together with its own
-  arguments, and Java applies queued batches, then that, before answering: one crossing per call.
-- Linearizability: one lock per leaderboard is held from staging through the Java call and the
-  copy of its reply, so every call sees every ``update_user`` that returned before it began, and
-  calls take effect in the order they took the lock.
+- ``update_user`` validates its arguments and *stages* the update with one C call into a
+  bounded, append-only stage (``streamrank._stage``): no crossing, no lock, and an exception at
+  any bytecode leaves it staged wholly or not at all. A full stage (``_STAGE_LIMIT`` updates) is
+  packed and handed to Java, which queues it for a background thread and returns, so Python
+  stages the next updates while Java applies these. Every other call carries what is still
+  staged into Java together with its own arguments, and Java applies queued batches, then that,
+  before answering: one crossing per call. A packet names the stage positions it covers and Java
+  skips positions it took before, so resending after an interrupted call is harmless.
+- ``update_users`` queues its whole validated batch with one C call (``deque.append``), so it
+  too takes effect wholly or not at all; each bulk chunk carries an id Java applies once.
+- Linearizability: every call hands Java the updates staged before it began, under one lock per
+  leaderboard held through the Java call and the copy of its reply.
 - Arguments and replies travel through two Python-owned buffers that Java sees as direct
   ``ByteBuffer`` objects (see ``streamrank._wire`` and ``LeaderboardBridge``), never as JPype
   strings, lists or arrays.
@@ -22,8 +26,10 @@ costs ~1.6 us, more than the Java work behind most methods:
 """
 from __future__ import annotations
 
+import collections
 import decimal
 import errno
+import itertools
 import math
 import numbers
 import os
@@ -35,6 +41,7 @@ from collections.abc import Mapping
 
 from streamrank import _jvm
 from streamrank._errors import JException, translate
+from streamrank._stage import BIG, POSITIONS, Stage
 from streamrank._wire import LATIN1, UTF16, Packer, Unpacker
 
 __all__ = ["Leaderboard"]
@@ -44,9 +51,6 @@ _STATE = _jvm.STATE
 # Updates staged before a bulk apply. Past ~256 the per-update share of the crossing and the
 # packing overhead is under 2%; larger stages only make the query that flushes them slower.
 _STAGE_LIMIT = 512
-# Full stages go to Java's background applier (queries apply what is still queued first), so
-# staging the next updates overlaps with applying these.
-_BACKGROUND_APPLY = True
 # The largest batch one crossing carries (update_users on a big iterable is cut into these).
 _BULK_CHUNK = 1 << 16
 _IO_BYTES = 1 << 16
@@ -204,8 +208,8 @@ class Leaderboard:
     docstring for the staging and locking scheme.
     """
 
-    __slots__ = ("_lock", "_ids", "_points", "_stamps", "_stage", "_sent_stage", "_io", "_bridge",
-                 "_time_source", "_decay_factor", "_max_users", "__weakref__")
+    __slots__ = ("_lock", "_staged", "_retired", "_bulk", "_bulk_ids", "_stage", "_sent_stage", "_io",
+                 "_bridge", "_time_source", "_decay_factor", "_max_users", "__weakref__")
 
     def __init__(self, decay_factor=0.95, max_users=100000):
         decay = _check_decay(decay_factor)
@@ -218,11 +222,16 @@ class Leaderboard:
             raise translate(exc) from None
         import jpype.nio
 
-        self._lock = threading.Lock()
-        # The stage: parallel lists of validated updates not yet in Java. Guarded by _lock.
-        self._ids: list = []
-        self._points = array("d")
-        self._stamps = array("q")
+        # Serialises crossings; a signal handler that runs inside this thread's own crossing
+        # (``_is_owned``) must not start another one (the buffers are in use).
+        self._lock = threading.RLock()
+        # Validated (user_id, points, timestamp) updates not yet taken by Java: the current
+        # stage, full stages a signal handler retired while a crossing was under way (sent
+        # first, oldest first), and update_users chunks (id, ids, points, stamps).
+        self._staged = Stage(1, _STAGE_LIMIT)
+        self._retired = collections.deque()
+        self._bulk = collections.deque()
+        self._bulk_ids = itertools.count(1)
         self._stage = Packer(1 << 15)  # the packed stage, rebuilt per crossing
         self._sent_stage = None  # the stage's Java buffer as last handed to the bridge
         # Arguments in, replies out; guarded by _lock (Java writes it during our call). The
@@ -277,13 +286,35 @@ class Leaderboard:
             timestamp = self._timestamp(timestamp)
         if _STATE.forked:
             _jvm.check_usable()
+        try:
+            self._staged.insert(BIG, (user_id, points, timestamp))
+        except IndexError:
+            self._stage_when_full((user_id, points, timestamp))
+
+    def _stage_when_full(self, update) -> None:
+        """The stage is full: hand it to Java's background applier and stage into the next
+        generation (only after Java took it whole: whoever still holds the full one fails)."""
+        if _STATE.forked:
+            _jvm.check_usable()
+        if self._lock._is_owned():
+            # A signal handler inside this thread's own crossing: no crossing now. Retire the
+            # full stage for the next crossing to send, and stage into a fresh one.
+            full = self._staged
+            self._retired.append(full)
+            self._staged = Stage(full.generation + 1, _STAGE_LIMIT)
+            self._staged.insert(BIG, update)
+            return
         with self._lock:
-            ids = self._ids
-            ids.append(user_id)
-            self._points.append(points)
-            self._stamps.append(timestamp)
-            if len(ids) >= _STAGE_LIMIT:
-                self._flush_locked()
+            while True:
+                try:
+                    self._staged.insert(BIG, update)
+                    return
+                except IndexError:
+                    pass
+                full = self._staged
+                self._call_locked(self._bridge.submit)
+                if self._staged is full:
+                    self._staged = Stage(full.generation + 1, _STAGE_LIMIT)
 
     def update_users(self, updates) -> int:
         """Bulk ``update_user``: an iterable of ``(user_id, points, timestamp)`` tuples and/or
@@ -341,52 +372,79 @@ class Leaderboard:
             stamps.append(ts)
         if _STATE.forked:
             _jvm.check_usable()
-        with self._lock:
-            self._ids.extend(ids)
-            self._points.extend(points_list)
-            self._stamps.extend(stamps)
-            while len(self._ids) >= _STAGE_LIMIT:
-                self._flush_locked()
-        return len(ids)
-
-    def _pack_locked(self, limit: int = _BULK_CHUNK) -> int:
-        """Moves up to ``limit`` staged updates into the stage buffer; returns its length (0:
-        nothing staged). Caller holds the lock and must hand the buffer to Java next."""
-        ids = self._ids
         if not ids:
             return 0
+        reentered = self._lock._is_owned()  # a signal handler inside our own crossing
+        with self._lock:
+            chunks = [(next(self._bulk_ids), ids[i:i + _BULK_CHUNK], points_list[i:i + _BULK_CHUNK],
+                       stamps[i:i + _BULK_CHUNK]) for i in range(0, len(ids), _BULK_CHUNK)]
+            self._bulk.extend(chunks)  # one C call: all of it is queued, or none
+            if not reentered:  # else the crossing under way, or the next, sends it
+                self._call_locked(self._bridge.submit)
+        return len(ids)
+
+    # ----------------------------------------------------------------- the crossing
+
+    def _crossing(self):
+        """The lock a call holds through its crossing and the copy of its reply, after the fork
+        check. In a signal handler that interrupted this thread inside a crossing of this
+        board the buffers are in use: only staging is possible there."""
+        if _STATE.forked:
+            _jvm.check_usable()
+        if self._lock._is_owned():
+            raise RuntimeError("a Leaderboard method was called from a signal handler that interrupted a call "
+                               "on the same leaderboard; only update_user/update_users may be called there")
+        return self._lock
+
+    def _call(self, method, *args):
+        """The one way into Java for calls that see the staged updates: hand Java what is staged
+        in the same call as ``method(stage_length, *args)``; Java errors become Python ones."""
+        with self._crossing():
+            return self._call_locked(method, *args)
+
+    def _call_locked(self, method, *args):
+        """Retired stages and bulk chunks go first (each its own submit), then the current
+        stage's unsent positions travel with ``method``."""
+        while self._retired:
+            stage = self._retired[0]
+            self._send_stage_locked(self._bridge.submit, stage)
+            self._retired.popleft()
+        while self._bulk:
+            chunk = self._bulk[0]
+            self._java(self._bridge.submitBulk, self._pack_locked(*chunk))
+            self._bulk.popleft()
+        return self._send_stage_locked(method, self._staged, *args)
+
+    def _send_stage_locked(self, method, stage, *args):
+        end = len(stage)
+        length = 0
+        if end > stage.sent:
+            ids, points, stamps = zip(*stage.unsent(end))
+            length = self._pack_locked(stage.generation, ids, points, stamps, stage.sent)
+        result = self._java(method, length, *args)
+        stage.sent = end
+        return result
+
+    def _java(self, method, *args):
+        try:
+            return method(*args)
+        except JException as exc:
+            raise translate(exc) from None
+
+    def _pack_locked(self, generation: int, ids, points, stamps, start: int = 0) -> int:
+        """Packs updates (positions ``start...`` of a stage generation, or a bulk chunk whose id
+        is its generation) into the stage buffer; returns its length."""
         packer = self._stage
         packer.reset()
-        if len(ids) <= limit:
-            packer.put_int(len(ids))
-            packer.put_joined_strings(ids)
-            packer.put_bytes(self._points)
-            packer.put_bytes(self._stamps)
-            self._ids = []
-            self._points = array("d")
-            self._stamps = array("q")
-        else:
-            packer.put_int(limit)
-            packer.put_joined_strings(ids[:limit])
-            packer.put_bytes(self._points[:limit])
-            packer.put_bytes(self._stamps[:limit])
-            del ids[:limit]
-            del self._points[:limit]
-            del self._stamps[:limit]
+        packer.put_struct(POSITIONS, generation, start, len(ids))
+        packer.put_joined_strings(ids)
+        packer.put_doubles(points)
+        packer.put_longs(stamps)
         jbuffer = packer.jbuffer  # a new Java buffer only after the packer grew
         if jbuffer is not self._sent_stage:
             self._bridge.setStage(jbuffer)
             self._sent_stage = jbuffer
         return packer.pos
-
-    def _flush_locked(self) -> None:
-        try:
-            if _BACKGROUND_APPLY:
-                self._bridge.submit(self._pack_locked())
-            else:
-                self._bridge.apply(self._pack_locked())
-        except JException as exc:
-            raise translate(exc) from None
 
     def _put_id_locked(self, raw: bytes) -> int:
         """Writes an encoded id argument into the io buffer; returns its length."""
@@ -419,11 +477,8 @@ class Leaderboard:
         if k > _INT32_MAX:
             k = _INT32_MAX
         now = self.get_current_time()
-        with self._lock:
-            try:
-                length = self._bridge.top(self._pack_locked() if self._ids else 0, k, now)
-            except JException as exc:
-                raise translate(exc) from None
+        with self._crossing():
+            length = self._call_locked(self._bridge.top, k, now)
             data = self._io[:length] if length >= 0 else self._take_reply_locked()
         return _entries(data)
 
@@ -438,12 +493,8 @@ class Leaderboard:
         if _STATE.forked:
             _jvm.check_usable()
         now = self.get_current_time()
-        with self._lock:
-            n = self._put_id_locked(raw)
-            try:
-                rank = self._bridge.rank(self._pack_locked() if self._ids else 0, n, encoding, now)
-            except JException as exc:
-                raise translate(exc) from None
+        with self._crossing():
+            rank = self._call_locked(self._bridge.rank, self._put_id_locked(raw), encoding, now)
             if rank == 0:
                 return None
             score, stamp = _SCORE_AND_STAMP.unpack_from(self._io, 0)
@@ -461,11 +512,8 @@ class Leaderboard:
         if _STATE.forked:
             _jvm.check_usable()
         now = self.get_current_time()
-        with self._lock:
-            try:
-                length = self._bridge.range(self._pack_locked() if self._ids else 0, start, stop, now)
-            except JException as exc:
-                raise translate(exc) from None
+        with self._crossing():
+            length = self._call_locked(self._bridge.range, start, stop, now)
             data = self._io[:length] if length >= 0 else self._take_reply_locked()
         return _entries(data)
 
@@ -481,12 +529,8 @@ class Leaderboard:
         if _STATE.forked:
             _jvm.check_usable()
         now = self.get_current_time()
-        with self._lock:
-            n = self._put_id_locked(raw)
-            try:
-                length = self._bridge.around(self._pack_locked() if self._ids else 0, n, encoding, radius, now)
-            except JException as exc:
-                raise translate(exc) from None
+        with self._crossing():
+            length = self._call_locked(self._bridge.around, self._put_id_locked(raw), encoding, radius, now)
             if length == -2:
                 return []
             data = self._io[:length] if length >= 0 else self._take_reply_locked()
@@ -498,22 +542,14 @@ class Leaderboard:
         raw, encoding = _encode_id(user_id)
         if _STATE.forked:
             _jvm.check_usable()
-        with self._lock:
-            n = self._put_id_locked(raw)
-            try:
-                return bool(self._bridge.remove(self._pack_locked() if self._ids else 0, n, encoding))
-            except JException as exc:
-                raise translate(exc) from None
+        with self._crossing():
+            return bool(self._call_locked(self._bridge.remove, self._put_id_locked(raw), encoding))
 
     def size(self) -> int:
         """How many users are on the board."""
         if _STATE.forked:
             _jvm.check_usable()
-        with self._lock:
-            try:
-                return int(self._bridge.size(self._pack_locked() if self._ids else 0))
-            except JException as exc:
-                raise translate(exc) from None
+        return int(self._call(self._bridge.size))
 
     @property
     def decay_factor(self) -> float:
@@ -533,8 +569,7 @@ class Leaderboard:
         path = _check_path(path)
         if _STATE.forked:
             _jvm.check_usable()
-        with self._lock:
-            self._file_call(self._bridge.save, self._pack_locked() if self._ids else 0, path)
+        self._file_call(self._bridge.save, path)
 
     def load_from_json(self, path) -> None:
         """Replaces the whole board (entries, decay factor, max users) with a snapshot's.
@@ -543,22 +578,16 @@ class Leaderboard:
         path = _check_path(path)
         if _STATE.forked:
             _jvm.check_usable()
-        with self._lock:
-            self._file_call(self._bridge.load, self._pack_locked() if self._ids else 0, path)
-            try:
-                self._decay_factor = float(self._bridge.decayFactor())
-                self._max_users = int(self._bridge.maxUsers())
-            except JException as exc:
-                raise translate(exc) from None
+        self._file_call(self._bridge.load, path)
+        with self._crossing():
+            self._decay_factor = float(self._java(self._bridge.decayFactor))
+            self._max_users = int(self._java(self._bridge.maxUsers))
 
-    def _file_call(self, method, n: int, path: str) -> None:
+    def _file_call(self, method, path: str) -> None:
         try:
-            method(n, path)
-        except JException as exc:
-            error = translate(exc)
-            if isinstance(error, FileNotFoundError):
-                raise FileNotFoundError(errno.ENOENT, str(error), path) from None
-            raise error from None
+            self._call(method, path)
+        except FileNotFoundError as error:
+            raise FileNotFoundError(errno.ENOENT, str(error), path) from None
 
     def __repr__(self) -> str:
         return f"<Leaderboard decay_factor={self._decay_factor!r} max_users={self._max_users!r}>"

@@ -676,7 +676,7 @@ def test_fork_after_the_jvm_started_refuses_work_even_with_the_lock_held():
                     call()
                 except RuntimeError as exc:
                     failures += "fork" in str(exc)
-            os._exit(0 if failures == len(calls) and len(lb._ids) == 1 else 1)
+            os._exit(0 if failures == len(calls) and len(lb._staged) == 1 else 1)
         _, status = os.waitpid(pid, 0)
         lb.update_user("parent", 2.0, 1700000000)
         print(os.waitstatus_to_exitcode(status), lb.get_user_rank("parent")["score"], lb.size())

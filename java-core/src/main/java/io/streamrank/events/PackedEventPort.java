@@ -2,6 +2,7 @@ package io.streamrank.events;
 
 import io.streamrank.bridge.PackedReader;
 import io.streamrank.bridge.PackedWriter;
+import io.streamrank.bridge.StageCursor;
 import io.streamrank.bridge.StringCache;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -37,11 +38,9 @@ import org.jctools.queues.SpscUnboundedArrayQueue;
  * <p><b>Idempotent hand-off.</b> Python's side can be interrupted at any bytecode (a signal
  * handler raising, Ctrl-C) after Java took a packet and before it recorded that. So it never
  * needs to know: a packet names the positions it covers, and this port takes only positions it
- * has not taken yet ({@code generation} and {@code taken}, under {@code enqueueLock}). Sending a
- * packet again, or one that overlaps the last, is harmless; the running drop total is applied as
- * the difference from the last total seen. A generation starts at position 0, and Python
- * starts a new one only after the previous one was taken whole, so positions beyond
- * {@code taken}, or an older generation, are bugs and raise {@link IllegalStateException}.
+ * has not taken yet ({@link StageCursor}). Sending a packet again, or one that overlaps the
+ * last, is harmless; the running drop total is applied as the difference from the last total
+ * seen.
  * Python stages only within the credit of the previous reply, so every event it accepted is
  * accepted here; a packet beyond the capacity is a bug too, never a silent loss.
  *
@@ -92,10 +91,8 @@ public final class PackedEventPort {
      *  {@code isEmpty} from the ingest thread outside the monitor is a racy hint, re-checked. */
     private final SpscUnboundedArrayQueue<Packet> pending = new SpscUnboundedArrayQueue<>(64);
     private final Object enqueueLock = new Object();
-    /** Guarded by enqueueLock: the newest Python stage generation seen, and how many of its
-     *  positions were taken (the dedup state of the idempotent hand-off). */
-    private long generation;
-    private int taken;
+    /** Guarded by enqueueLock: which stage positions were taken (the idempotent hand-off). */
+    private final StageCursor cursor = new StageCursor();
     /** Guarded by enqueueLock: the last running drop total Python reported. */
     private long pythonDropped;
     /** Held while decoding and publishing: keeps publication in queue order. */
@@ -167,9 +164,8 @@ public final class PackedEventPort {
         long droppedTotal = buf.getLong(24);
         long now = buf.getLong(32);
         boolean placeholders = (buf.getInt(40) & MAY_HOLD_PLACEHOLDERS) != 0;
-        if (n < 0 || start < 0 || droppedTotal < 0 || gen < 0) {
-            throw new IllegalArgumentException("bad stage packet: generation=" + gen + " start=" + start
-                    + " n=" + n + " dropped=" + droppedTotal);
+        if (droppedTotal < 0) {
+            throw new IllegalArgumentException("bad stage packet: dropped=" + droppedTotal);
         }
         boolean inline = false;
         synchronized (enqueueLock) {
@@ -180,21 +176,7 @@ public final class PackedEventPort {
             if (n == 0) {
                 return false;
             }
-            int skip;
-            if (gen == generation) {
-                skip = taken - start;
-                if (skip < 0) {
-                    throw new IllegalStateException("stage packet leaves a gap: positions " + taken + ".."
-                            + start + " of generation " + gen + " were never sent");
-                }
-            } else if (gen > generation) {
-                if (start != 0) {
-                    throw new IllegalStateException("generation " + gen + " starts at position " + start);
-                }
-                skip = 0;
-            } else {
-                throw new IllegalStateException("stage packet of generation " + gen + " after generation " + generation);
-            }
+            int skip = cursor.skip(gen, start, n);
             if (skip >= n) {
                 return false; // sent again after an interrupted hand-off: nothing new
             }
@@ -202,8 +184,7 @@ public final class PackedEventPort {
             buf.get(HEADER_BYTES, body);
             int events = placeholders ? countEvents(body, n, skip) : n - skip;
             processor.reserve(events, true); // all or nothing; beyond the credit is a bug
-            generation = gen;
-            taken = start + n;
+            cursor.advance(gen, start, n);
             if (events == 0) {
                 return false;
             }

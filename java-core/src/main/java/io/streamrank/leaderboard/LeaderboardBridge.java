@@ -2,6 +2,7 @@ package io.streamrank.leaderboard;
 
 import io.streamrank.bridge.PackedReader;
 import io.streamrank.bridge.PackedWriter;
+import io.streamrank.bridge.StageCursor;
 import io.streamrank.skiplist.Node;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,9 +21,10 @@ import java.nio.file.Path;
  * convert, a primitive much less.
  *
  * <h2>Staged updates</h2>
- * Python stages {@code update_user} calls in memory and packs them into the stage buffer:
- * int32 n, n user ids ({@link PackedReader#readStrings}), n float64 points, n int64
- * timestamps. A full stage goes to {@link #submit}, which decodes and checks it and queues it
+ * Python stages {@code update_user} calls in memory and packs them into the stage buffer in the
+ * layout {@link UpdateBatch#read} decodes; the packet names the stage positions it covers and a
+ * {@link StageCursor} keeps only the ones not taken yet, so a packet Python sends again after an
+ * interrupted call is harmless. A full stage goes to {@link #submit}, which decodes and checks it and queues it
  * for the leaderboard's background applier, then returns. Every other method takes the packed
  * length of what is still staged first (0: nothing), and under the board's lock applies the
  * queued batches, then that one, before doing its own work: one crossing per call, and the call
@@ -52,6 +54,10 @@ public final class LeaderboardBridge {
     private ByteBuffer io;
     /** A reply that did not fit the io buffer, until {@link #takeReply}. */
     private byte[] oversized;
+    /** Which staged positions were taken (the idempotent hand-off), and which update_users
+     *  chunks (a chunk's id is its generation, its updates positions 0..n-1). */
+    private final StageCursor cursor = new StageCursor();
+    private final StageCursor bulkCursor = new StageCursor();
 
     public LeaderboardBridge(double decayFactor, long maxUsers) {
         leaderboard = new DecayedLeaderboard(decayFactor, maxUsers);
@@ -71,13 +77,18 @@ public final class LeaderboardBridge {
 
     /** The staged batch Python packed, decoded and checked (outside any lock), or null. */
     private UpdateBatch staged(int length) {
+        return staged(length, cursor);
+    }
+
+    private UpdateBatch staged(int length, StageCursor positions) {
         if (length == 0) {
             return null;
         }
         if (stage == null) {
             throw new IllegalStateException("a staged batch but no stage buffer (setStage)");
         }
-        return UpdateBatch.read(stage, length);
+        UpdateBatch batch = UpdateBatch.read(stage, length, positions);
+        return batch.size() == 0 ? null : batch;
     }
 
     /**
@@ -154,6 +165,14 @@ public final class LeaderboardBridge {
      */
     public void submit(int stageLength) {
         UpdateBatch batch = staged(stageLength);
+        if (batch != null) {
+            leaderboard.submit(batch);
+        }
+    }
+
+    /** {@link #submit} for an update_users chunk (its own sequence of ids). */
+    public void submitBulk(int stageLength) {
+        UpdateBatch batch = staged(stageLength, bulkCursor);
         if (batch != null) {
             leaderboard.submit(batch);
         }

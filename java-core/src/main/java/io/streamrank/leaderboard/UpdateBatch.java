@@ -1,7 +1,9 @@
 package io.streamrank.leaderboard;
 
 import io.streamrank.bridge.PackedReader;
+import io.streamrank.bridge.StageCursor;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * A checked batch of updates (user id, points, timestamp), in the order they were made. Built
@@ -33,13 +35,19 @@ public final class UpdateBatch {
     }
 
     /**
-     * Decodes the staged-updates layout Python's facade packs: int32 n, n ids
-     * ({@link PackedReader#readStrings}), n float64 points, n int64 timestamps. Copies
-     * everything out of {@code buffer}, which Python reuses once the call returns.
+     * Decodes the staged-updates layout Python's facade packs: int64 generation, int32 start,
+     * int32 n (the stage positions the packet covers, see {@link StageCursor}), n ids
+     * ({@link PackedReader#readStrings}), n float64 points, n int64 timestamps, and keeps the
+     * positions {@code cursor} has not taken yet. The whole packet is checked before the cursor
+     * moves, so a bad packet changes nothing. Copies everything out of {@code buffer}, which
+     * Python reuses once the call returns.
      */
-    public static UpdateBatch read(ByteBuffer buffer, int length) {
+    public static UpdateBatch read(ByteBuffer buffer, int length, StageCursor cursor) {
         PackedReader in = new PackedReader(buffer, length);
+        long generation = in.readLong();
+        int start = in.readInt();
         int n = in.readInt();
+        int skip = cursor.skip(generation, start, n);
         String[] ids = in.readStrings();
         if (ids.length != n) {
             throw new IllegalArgumentException("staged batch: " + n + " updates but " + ids.length + " user ids");
@@ -49,7 +57,11 @@ public final class UpdateBatch {
         if (in.hasRemaining()) {
             throw new IllegalArgumentException("staged batch: " + (length - in.position()) + " bytes left over");
         }
-        return new UpdateBatch(ids, points, stamps);
+        UpdateBatch batch = skip == 0 ? new UpdateBatch(ids, points, stamps)
+                : new UpdateBatch(Arrays.copyOfRange(ids, skip, n), Arrays.copyOfRange(points, skip, n),
+                        Arrays.copyOfRange(stamps, skip, n));
+        cursor.advance(generation, start, n);
+        return batch;
     }
 
     public int size() {

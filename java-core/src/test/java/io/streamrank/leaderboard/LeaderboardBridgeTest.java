@@ -25,11 +25,15 @@ class LeaderboardBridgeTest {
         return b;
     }
 
-    /** Packs a staged batch as cpp_leaderboard's _pack_locked does; returns its length. */
+    private long generation;
+
+    /** Packs a staged batch as cpp_leaderboard packs a stage; returns its length. */
     private int stage(Object... triples) {
         stage.clear();
         int n = triples.length / 3;
-        stage.putInt(n).putInt(n).putInt(PackedReader.LATIN1_JOINED).putInt(0x1f);
+        // Each batch a stage generation of its own (positions 0..n-1), as a full stage is.
+        stage.putLong(++generation).putInt(0).putInt(n);
+        stage.putInt(n).putInt(PackedReader.LATIN1_JOINED).putInt(0x1f);
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < n; i++) {
             if (i > 0) {
@@ -127,7 +131,7 @@ class LeaderboardBridgeTest {
         assertThrows(IllegalArgumentException.class, () -> bridge.apply(len));
         assertEquals(0, bridge.size(0));
         int badCount = stage("a", 1, T0);
-        stage.putInt(0, 2);
+        stage.putInt(12, 2); // the positions count of the header
         assertThrows(IllegalArgumentException.class, () -> bridge.apply(badCount));
         assertThrows(IllegalArgumentException.class, () -> bridge.rank(0, 999, 0, T0));
         assertThrows(IllegalArgumentException.class, () -> bridge.rank(0, 3, 1, T0));
@@ -145,5 +149,15 @@ class LeaderboardBridgeTest {
             return; // the id bytes are UTF-16LE; this test writes native order
         }
         assertEquals(1, bridge.rank(0, 2 * id.length(), LeaderboardBridge.UTF16, T0));
+    }
+
+    @Test
+    void aStagedBatchSentAgainIsAppliedOnce() {
+        LeaderboardBridge b = bridge(new LeaderboardBridge(1.0, 0));
+        int length = stage("a", 5, T0, "b", 3, T0);
+        assertEquals(2, b.apply(length));
+        b.apply(length); // Python resends after an interrupt: the cursor skips both
+        assertEquals(1, b.rank(0, id("a"), LeaderboardBridge.LATIN1, T0));
+        assertEquals(5.0, io.getDouble(0));
     }
 }

@@ -39,6 +39,7 @@ public class BridgeBench {
     String[] ids;
     ByteBuffer stage;
     int stageLength;
+    long generation;
     final SplittableRandom rnd = new SplittableRandom(5);
 
     @Setup(Level.Trial)
@@ -59,7 +60,8 @@ public class BridgeBench {
     @Setup(Level.Invocation)
     public void pack() {
         stage.clear();
-        stage.putInt(BATCH).putInt(BATCH).putInt(0).putInt(0x1f);
+        stage.putLong(++generation).putInt(0).putInt(BATCH); // a stage generation per batch
+        stage.putInt(BATCH).putInt(0).putInt(0x1f);
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < BATCH; i++) {
             if (i > 0) {
