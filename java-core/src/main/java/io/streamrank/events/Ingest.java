@@ -86,10 +86,13 @@ final class Ingest {
         listener.published(n, sizeAfter);
     }
 
+    /** Checks the range before anything is reserved: a failure after the reservation would
+     *  leave reserved events that are never published (flush and close could never finish). */
     static void checkColumns(String[] types, String[] users, String[] channels, long[] timestamps,
                              int from, int n) {
-        if (n < 0 || from < 0 || from + n > types.length || from + n > users.length
-                || from + n > channels.length || from + n > timestamps.length) {
+        long end = (long) from + n; // in long: from + n may overflow int and pass the check
+        if (n < 0 || from < 0 || end > types.length || end > users.length
+                || end > channels.length || end > timestamps.length) {
             throw new IllegalArgumentException("offer range [" + from + ", " + from + "+" + n + ") outside the columns");
         }
         for (int i = from; i < from + n; i++) {
