@@ -25,6 +25,10 @@ import java.util.concurrent.locks.ReentrantLock;
 final class Delivery implements Ingest.Listener {
     private final EventRing ring;
     private final Capacity capacity;
+    /** Read under the lock, but not guarded by it: DRAINING is entered under the reserve lock
+     *  (volatile read, see {@link Lifecycle}). A consumer may see DRAINING before close signals;
+     *  that only lets it send a partial batch a moment earlier, and the signal follows. STOPPED
+     *  is entered under this lock ({@link #lifecycleChanged}). */
     private final Lifecycle lifecycle;
     private final Clock clock;
     private final int batchSize;

@@ -29,10 +29,11 @@ import java.lang.invoke.VarHandle;
  * DRAINING) and enters STOPPED under its delivery lock (then signals, so no consumer parks on a
  * stale state).
  *
- * <p><b>Memory ordering.</b> The state is a volatile field: it is read without a lock by
- * reservers (under the reserve lock, but written under other locks too), consumers and
- * {@code isClosed}; a volatile read that sees a state also sees everything written before the
- * transition to it (e.g. the last reservation's accepted count).
+ * <p><b>Memory ordering.</b> The state is a volatile field, written by compare-and-set. It is
+ * written under two different locks (see above), so no one lock guards it: every reader
+ * ({@code isClosed}, reservers, consumers, the finished check) relies on the volatile read alone.
+ * A read that sees a state also sees everything written before the transition to it (e.g. the
+ * last reservation's accepted count, written under the reserve lock before DRAINING was).
  */
 public final class Lifecycle {
     /** In order: a later constant is a later state. */
