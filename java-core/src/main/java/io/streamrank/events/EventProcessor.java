@@ -1,17 +1,8 @@
 package io.streamrank.events;
 
 import io.streamrank.ring.EventRing;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.PriorityQueue;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The event pipeline: bounded lossless ingestion, batching by size and by age, delivery to
@@ -39,14 +30,22 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link #publishReserved} records it in the statistics and publishes it into the ring, in
  * reservation order. {@link #offer} does both at once.
  *
- * <p><b>Locks.</b> The <em>reserve lock</em> guards reservations and close (held for a few
- * instructions); the <em>ingest lock</em> serialises publishers (so the ring sees one producer)
- * and guards the statistics; the <em>delivery lock</em> serialises consumers (so the ring sees
- * one consumer) and guards all delivery state. The ingest lock is held across a reservation in
- * {@link #offer} (order: ingest, then reserve); the delivery lock is never held with either
- * (nobody waits for it while holding another lock).
- * Producers and consumers meet only through the ring's sequence counters and the volatile
- * counters below, so a slow callback never blocks an offer.
+ * <p><b>Parts.</b> This class is the facade; each concern is one class with its invariants:
+ * {@link Lifecycle} (the one state OPEN -&gt; DRAINING -&gt; STOPPED), {@link Capacity}
+ * (reservations, accepted/dropped/released counts, close of acceptance), {@link Ingest}
+ * (publication into the statistics and the ring), {@link Delivery} (batches, retries, flush
+ * waiting, consumer wake-ups) with its {@link BatchLedger} (batches in flight or waiting for a
+ * retry) and {@link DeadLetters}.
+ *
+ * <p><b>Locks.</b> The <em>reserve lock</em> ({@link Capacity}) guards reservations and the
+ * close of acceptance (held for a few instructions); the <em>ingest lock</em> ({@link Ingest})
+ * serialises publishers (so the ring sees one producer) and guards the statistics; the
+ * <em>delivery lock</em> ({@link Delivery}) serialises consumers (so the ring sees one consumer)
+ * and guards all delivery state. The ingest lock is held across a reservation in {@link #offer}
+ * (order: ingest, then reserve); the delivery lock is never held with either (nobody waits for
+ * it while holding another lock). Producers and consumers meet only through the ring's sequence
+ * counters, the lifecycle state and the volatile counters, so a slow callback never blocks an
+ * offer.
  *
  * <p><b>Time.</b> All deadlines (batch age, retry back-off) are read from the injected
  * {@link Clock}; blocking waits bound their timeouts with {@link System#nanoTime()} and re-check
@@ -57,85 +56,10 @@ public final class EventProcessor {
     private final int batchSize;
     private final long flushIntervalNanos;
     private final Clock clock;
-    private final EventRing ring;
-    private volatile RetryPolicy retryPolicy;
-
-    // ---------------------------------------------------------------- ingest side
-    /**
-     * Serialises reservations and close, so no event is accepted after close and reservation
-     * order is well defined. Reservations are short (a compare and an add): a front end
-     * reserves while another thread publishes under the ingest lock.
-     */
-    private final ReentrantLock reserveLock = new ReentrantLock();
-    /** Events accepted so far: capacity is reserved for them and they will be published.
-     *  Written only under reserveLock; volatile so counters are read without a lock. */
-    private volatile long accepted;
-    /** Events refused (capacity, or after close), plus drops reported by a front end
-     *  ({@link #recordDropped}). */
-    private final AtomicLong dropped = new AtomicLong();
-    /** Guarded by reserveLock: set by {@link #close}; nothing is accepted afterwards. */
-    private boolean acceptClosed;
-
-    /**
-     * Serialises publishers (so the ring sees one producer) and guards the statistics.
-     * Invariant: events are published in reservation order (callers reserve and publish under
-     * one ordering: {@link #offer} holds this lock across both, a front end that reserves
-     * ahead publishes from a FIFO), so sequence numbers follow acceptance and a flush target
-     * taken from {@link #acceptedCount()} covers exactly the events accepted before it.
-     */
-    private final ReentrantLock ingestLock = new ReentrantLock();
-    /** Guarded by ingestLock. */
-    private final UniqueUsersWindow uniqueUsers = new UniqueUsersWindow();
-    /** Guarded by ingestLock. */
-    private final ChannelCounts channelCounts = new ChannelCounts();
-
-    // ---------------------------------------------------------------- delivery side
-    private final ReentrantLock deliveryLock = new ReentrantLock();
-    /** Consumers wait here for a batch to become ready. */
-    private final Condition workReady = deliveryLock.newCondition();
-    /** Flush waiters wait here for events to settle. */
-    private final Condition settledChanged = deliveryLock.newCondition();
-    /**
-     * Consumers currently inside {@link #nextBatch} (incremented before they look at the ring).
-     * Written under deliveryLock; read by producers without it. Volatile, and paired with the
-     * ring's volatile tail store: a producer stores tail then loads this, a consumer stores this
-     * then loads tail, so either the consumer sees the new events or the producer sees the
-     * consumer and signals it (it must take deliveryLock to signal, which the consumer holds
-     * until it parks) - no lost wake-up.
-     */
-    private volatile int consumersWaiting;
-    /** Events released (delivered, or discarded from the dead-letter list): capacity returns.
-     *  Written under deliveryLock; read by producers (acquire) when they compute free space. */
-    private final AtomicLong released = new AtomicLong();
-    /** Events whose callback returned successfully. Written under deliveryLock. */
-    private volatile long delivered;
-    /** Events currently in the dead-letter list. Written under deliveryLock. */
-    private volatile long deadLetterEvents;
-    /** Guarded by deliveryLock: batches handed to a consumer and not yet reported back. */
-    private final Map<Long, Batch> inFlight = new HashMap<>();
-    /** Guarded by deliveryLock: failed (or given back) batches waiting for their due time. */
-    private final PriorityQueue<Batch> retries = new PriorityQueue<>(
-            Comparator.comparingLong((Batch b) -> b.dueNanos).thenComparingLong(Batch::firstSeq));
-    /** Guarded by deliveryLock: every batch taken out of the ring and not yet settled (in flight
-     *  or waiting for a retry), by first sequence. With the ring's head this gives the lowest
-     *  unsettled sequence, which flush waiters compare with their target. */
-    private final TreeMap<Long, Batch> unsettled = new TreeMap<>();
-    /** Guarded by deliveryLock: dead-lettered batches, oldest first. */
-    private final List<Batch> deadLetters = new ArrayList<>();
-    /** Guarded by deliveryLock: events below this sequence are delivered without waiting for a
-     *  full batch or the interval (a flush asked for them). */
-    private long flushTarget;
-    /** Guarded by deliveryLock: consumers hand out batches only when true (a front end clears it
-     *  while no callback is set; events are then kept). */
-    private boolean deliveryEnabled = true;
-    /** Guarded by deliveryLock: set by close(); partial batches go out at once. */
-    private boolean closing;
-    /** Guarded by deliveryLock: set by shutdown(); consumers stop handing out anything. */
-    private boolean stopped;
-    /** Guarded by deliveryLock. */
-    private long nextBatchId = 1;
-    /** Guarded by deliveryLock: threads inside awaitSettled. */
-    private int flushWaiters;
+    private final Lifecycle lifecycle = new Lifecycle();
+    private final Capacity capacity;
+    private final Delivery delivery;
+    private final Ingest ingest;
 
     public EventProcessor(int bufferSize, int batchSize, long flushInterval, TimeUnit unit) {
         this(bufferSize, batchSize, unit.toNanos(flushInterval), RetryPolicy.DEFAULT, Clock.SYSTEM);
@@ -160,9 +84,11 @@ public final class EventProcessor {
         this.bufferSize = bufferSize;
         this.batchSize = batchSize;
         this.flushIntervalNanos = flushIntervalNanos;
-        this.retryPolicy = retryPolicy;
         this.clock = clock;
-        this.ring = new EventRing(bufferSize);
+        EventRing ring = new EventRing(bufferSize);
+        this.capacity = new Capacity(bufferSize, lifecycle);
+        this.delivery = new Delivery(ring, capacity, lifecycle, clock, batchSize, flushIntervalNanos, retryPolicy);
+        this.ingest = new Ingest(ring, capacity, clock, delivery);
     }
 
     public int bufferSize() {
@@ -182,14 +108,20 @@ public final class EventProcessor {
     }
 
     public RetryPolicy retryPolicy() {
-        return retryPolicy;
+        return delivery.retryPolicy();
     }
 
     public void setRetryPolicy(RetryPolicy policy) {
         if (policy == null) {
             throw new NullPointerException("retry policy");
         }
-        retryPolicy = policy;
+        delivery.setRetryPolicy(policy);
+    }
+
+    /** The lifecycle state (OPEN, then DRAINING after {@link #close}, STOPPED after
+     *  {@link #shutdown}); a volatile read. */
+    public Lifecycle.State lifecycle() {
+        return lifecycle.state();
     }
 
     // ================================================================ ingest
@@ -210,36 +142,7 @@ public final class EventProcessor {
      */
     public int offer(String[] types, String[] users, String[] channels, long[] timestamps,
                      int from, int n, long nowSeconds, long ageNanos) {
-        checkColumns(types, users, channels, timestamps, from, n);
-        int take;
-        int sizeAfter = 0;
-        ingestLock.lock(); // across reserve and publish: publication follows reservation order
-        try {
-            take = reserve(n, false);
-            if (take > 0) {
-                sizeAfter = publishLocked(types, users, channels, timestamps, from, take, nowSeconds,
-                        clock.nanoTime() - Math.max(0L, ageNanos));
-            }
-        } finally {
-            ingestLock.unlock();
-        }
-        if (take > 0) {
-            nudgeConsumers(take, sizeAfter);
-        }
-        return take;
-    }
-
-    private static void checkColumns(String[] types, String[] users, String[] channels, long[] timestamps,
-                                     int from, int n) {
-        if (n < 0 || from < 0 || from + n > types.length || from + n > users.length
-                || from + n > channels.length || from + n > timestamps.length) {
-            throw new IllegalArgumentException("offer range [" + from + ", " + from + "+" + n + ") outside the columns");
-        }
-        for (int i = from; i < from + n; i++) {
-            if (types[i] == null || users[i] == null || channels[i] == null) {
-                throw new NullPointerException("event " + (i - from) + " has a null field");
-            }
-        }
+        return ingest.offer(types, users, channels, timestamps, from, n, nowSeconds, ageNanos);
     }
 
     /**
@@ -252,32 +155,7 @@ public final class EventProcessor {
      *     that exceeded the credit it was given: a bug, never a silent drop)
      */
     public int reserve(int n, boolean all) {
-        if (n < 0) {
-            throw new IllegalArgumentException("cannot reserve " + n + " events");
-        }
-        reserveLock.lock();
-        try {
-            if (acceptClosed) {
-                if (all && n > 0) {
-                    throw new IllegalStateException("the event processor is closed: " + n + " events refused");
-                }
-                dropped.addAndGet(n);
-                return 0;
-            }
-            long free = bufferSize - (accepted - released.getAcquire());
-            int take = (int) Math.max(0, Math.min(n, free));
-            if (all && take < n) {
-                throw new IllegalStateException("event processor has room for " + free + " events, "
-                        + n + " were handed over (credit exceeded)");
-            }
-            accepted += take;
-            if (take < n) {
-                dropped.addAndGet(n - take);
-            }
-            return take;
-        } finally {
-            reserveLock.unlock();
-        }
+        return capacity.reserve(n, all);
     }
 
     /**
@@ -288,85 +166,29 @@ public final class EventProcessor {
      */
     public void publishReserved(String[] types, String[] users, String[] channels, long[] timestamps,
                                 int from, int n, long nowSeconds, long arrivalNanos) {
-        checkColumns(types, users, channels, timestamps, from, n);
-        if (n == 0) {
-            return;
-        }
-        int sizeAfter;
-        ingestLock.lock();
-        try {
-            sizeAfter = publishLocked(types, users, channels, timestamps, from, n, nowSeconds, arrivalNanos);
-        } finally {
-            ingestLock.unlock();
-        }
-        nudgeConsumers(n, sizeAfter);
-    }
-
-    /** Under ingestLock: statistics, then the ring. Returns the ring's size after publishing. */
-    private int publishLocked(String[] types, String[] users, String[] channels, long[] timestamps,
-                              int from, int n, long nowSeconds, long arrivalNanos) {
-        long tail = ring.tail();
-        if (tail + n > accepted) {
-            throw new IllegalStateException("publishing " + n + " events, only " + (accepted - tail)
-                    + " are reserved");
-        }
-        if (nowSeconds >= 0) { // negative: the front end's clock failed; the window stays put
-            uniqueUsers.advanceTo(nowSeconds);
-        }
-        for (int i = from; i < from + n; i++) {
-            uniqueUsers.record(users[i], timestamps[i]);
-            channelCounts.record(channels[i]);
-        }
-        ring.publish(types, users, channels, timestamps, from, n, arrivalNanos);
-        return ring.size();
-    }
-
-    /**
-     * After publishing {@code n} events (no lock held). A waiting consumer needs a nudge only
-     * when its plan changed: the ring holds nothing but these events (a consumer may have seen
-     * it empty and be waiting without a deadline), or a full batch became ready. sizeAfter was
-     * read after the publish (exact then; consumers may drain concurrently, which only makes it
-     * smaller), so "nothing older left" is never missed.
-     */
-    private void nudgeConsumers(int n, int sizeAfter) {
-        if (consumersWaiting > 0 && (sizeAfter <= n || (sizeAfter >= batchSize && sizeAfter - n < batchSize))) {
-            deliveryLock.lock();
-            try {
-                workReady.signal();
-            } finally {
-                deliveryLock.unlock();
-            }
-        }
+        ingest.publishReserved(types, users, channels, timestamps, from, n, nowSeconds, arrivalNanos);
     }
 
     /** Events published for delivery so far (the ring's tail); {@code <= acceptedCount()}. */
     public long publishedCount() {
-        return ring.tail();
+        return ingest.published();
     }
 
     /** Events that could be accepted right now (a lower bound: it only grows until the next offer). */
     public long freeCapacity() {
-        return Math.max(0, bufferSize - (accepted - released.getAcquire()));
+        return capacity.free();
     }
 
     /** Adds drops that happened in a front end (events refused before reaching {@link #offer}). */
     public void recordDropped(long n) {
-        if (n < 0) {
-            throw new IllegalArgumentException("dropped count must be >= 0, got " + n);
-        }
-        dropped.addAndGet(n);
+        capacity.recordDropped(n);
     }
 
     // ================================================================ statistics
 
     /** Distinct users with an event stamped after {@code nowSeconds - 3600}. */
     public int uniqueUsersLastHour(long nowSeconds) {
-        ingestLock.lock();
-        try {
-            return uniqueUsers.count(nowSeconds);
-        } finally {
-            ingestLock.unlock();
-        }
+        return ingest.uniqueUsersLastHour(nowSeconds);
     }
 
     public int uniqueUsersLastHour() {
@@ -375,83 +197,51 @@ public final class EventProcessor {
 
     /** Users the window holds in memory (for tests and monitoring). */
     public int trackedUsers() {
-        ingestLock.lock();
-        try {
-            return uniqueUsers.trackedUsers();
-        } finally {
-            ingestLock.unlock();
-        }
+        return ingest.trackedUsers();
     }
 
     /** The k channels with the most accepted events, count descending, ties by channel id. */
     public List<ChannelCount> topChannels(int k) {
-        ingestLock.lock();
-        try {
-            return channelCounts.top(k);
-        } finally {
-            ingestLock.unlock();
-        }
+        return ingest.topChannels(k);
     }
 
     public long acceptedCount() {
-        return accepted;
+        return capacity.accepted();
     }
 
     public long droppedCount() {
-        return dropped.get();
+        return capacity.dropped();
     }
 
     /** Events whose callback returned successfully. */
     public long deliveredCount() {
-        return delivered;
+        return delivery.delivered();
     }
 
     public long deadLetterEventCount() {
-        return deadLetterEvents;
+        return delivery.deadLetterEvents();
     }
 
     /** Accepted events neither delivered nor dead-lettered (queued, batched, in a callback, or
      *  waiting for a retry). */
     public long pendingCount() {
-        deliveryLock.lock();
-        try {
-            return accepted - released.get() - deadLetterEvents;
-        } finally {
-            deliveryLock.unlock();
-        }
+        return delivery.pending();
     }
 
     // ================================================================ delivery
 
     /** Lets consumers hand out batches (true) or keeps events waiting (false). */
     public void setDeliveryEnabled(boolean enabled) {
-        deliveryLock.lock();
-        try {
-            deliveryEnabled = enabled;
-            workReady.signalAll();
-            settledChanged.signalAll();
-        } finally {
-            deliveryLock.unlock();
-        }
+        delivery.setEnabled(enabled);
     }
 
     public boolean deliveryEnabled() {
-        deliveryLock.lock();
-        try {
-            return deliveryEnabled;
-        } finally {
-            deliveryLock.unlock();
-        }
+        return delivery.enabled();
     }
 
     /** A batch that is ready now by the clock, or null. Never blocks. */
     public Batch pollBatch() {
-        deliveryLock.lock();
-        try {
-            return takeReadyLocked(clock.nanoTime());
-        } finally {
-            deliveryLock.unlock();
-        }
+        return delivery.pollBatch();
     }
 
     /**
@@ -461,198 +251,33 @@ public final class EventProcessor {
      *     or closed with every event settled; see {@link #isFinished()})
      */
     public Batch nextBatch(long timeout, TimeUnit unit) throws InterruptedException {
-        long timeoutNanos = unit.toNanos(timeout);
-        long start = System.nanoTime();
-        deliveryLock.lock();
-        try {
-            consumersWaiting++; // before looking at the ring: see the field comment
-            try {
-                while (true) {
-                    long now = clock.nanoTime();
-                    Batch b = takeReadyLocked(now);
-                    if (b != null) {
-                        if (hasReadyWorkLocked(now)) {
-                            workReady.signal(); // pass the baton to another consumer
-                        }
-                        return b;
-                    }
-                    if (finishedLocked()) {
-                        return null;
-                    }
-                    long wait = timeoutNanos - (System.nanoTime() - start);
-                    if (wait <= 0) {
-                        return null;
-                    }
-                    if (deliveryEnabled && !stopped) {
-                        if (ring.available() > 0) {
-                            wait = Math.min(wait, ring.oldestArrivalNanos() + flushIntervalNanos - now);
-                        }
-                        Batch r = retries.peek();
-                        if (r != null) {
-                            wait = Math.min(wait, r.dueNanos - now);
-                        }
-                    }
-                    if (wait > 0) {
-                        workReady.awaitNanos(wait);
-                    }
-                }
-            } finally {
-                consumersWaiting--;
-            }
-        } finally {
-            deliveryLock.unlock();
-        }
+        return delivery.nextBatch(timeout, unit);
     }
 
     /** Wakes every waiting consumer so it re-reads the clock (after a manual clock moved). */
     public void wakeConsumers() {
-        deliveryLock.lock();
-        try {
-            workReady.signalAll();
-        } finally {
-            deliveryLock.unlock();
-        }
-    }
-
-    private Batch takeReadyLocked(long now) {
-        if (stopped || !deliveryEnabled) {
-            return null;
-        }
-        Batch r = retries.peek();
-        if (r != null && r.dueNanos - now <= 0) {
-            retries.poll();
-            inFlight.put(r.id(), r);
-            return r;
-        }
-        int avail = ring.available();
-        if (avail == 0) {
-            return null;
-        }
-        long head = ring.head();
-        boolean ready = avail >= batchSize
-                || closing
-                || head < flushTarget
-                || now - ring.oldestArrivalNanos() >= flushIntervalNanos;
-        if (!ready) {
-            return null;
-        }
-        int n = Math.min(avail, batchSize);
-        String[] types = new String[n];
-        String[] users = new String[n];
-        String[] channels = new String[n];
-        long[] timestamps = new long[n];
-        int got = ring.drainTo(types, users, channels, timestamps, 0, n);
-        if (got != n) {
-            throw new IllegalStateException("ring drained " + got + " of " + n + " available events");
-        }
-        Batch b = new Batch(nextBatchId++, head, types, users, channels, timestamps);
-        inFlight.put(b.id(), b);
-        unsettled.put(b.firstSeq(), b);
-        return b;
-    }
-
-    private boolean hasReadyWorkLocked(long now) {
-        if (stopped || !deliveryEnabled) {
-            return false;
-        }
-        Batch r = retries.peek();
-        if (r != null && r.dueNanos - now <= 0) {
-            return true;
-        }
-        int avail = ring.available();
-        return avail > 0 && (avail >= batchSize || closing || ring.head() < flushTarget
-                || now - ring.oldestArrivalNanos() >= flushIntervalNanos);
-    }
-
-    private boolean finishedLocked() {
-        return stopped || (closing && ring.tail() == accepted && ring.available() == 0 && unsettled.isEmpty());
+        delivery.wakeConsumers();
     }
 
     /** True once consumers will never get another batch: shut down, or closed and all settled. */
     public boolean isFinished() {
-        deliveryLock.lock();
-        try {
-            return finishedLocked();
-        } finally {
-            deliveryLock.unlock();
-        }
-    }
-
-    private Batch removeInFlight(long batchId) {
-        Batch b = inFlight.remove(batchId);
-        if (b == null) {
-            throw new IllegalArgumentException("batch " + batchId + " is not in flight");
-        }
-        return b;
+        return delivery.isFinished();
     }
 
     /** The callback for this batch returned: its events are delivered and their capacity freed. */
     public void complete(long batchId) {
-        deliveryLock.lock();
-        try {
-            Batch b = removeInFlight(batchId);
-            unsettled.remove(b.firstSeq());
-            delivered += b.size();
-            released.addAndGet(b.size());
-            onSettledLocked();
-        } finally {
-            deliveryLock.unlock();
-        }
+        delivery.complete(batchId);
     }
 
     /** The callback for this batch failed: retry after a back-off, or dead-letter it. */
     public void fail(long batchId, String error) {
-        deliveryLock.lock();
-        try {
-            Batch b = removeInFlight(batchId);
-            b.failures++;
-            b.lastError = error;
-            RetryPolicy policy = retryPolicy;
-            if (b.failures > policy.maxRetries()) {
-                unsettled.remove(b.firstSeq());
-                deadLetters.add(b);
-                deadLetterEvents += b.size();
-                onSettledLocked();
-            } else {
-                b.dueNanos = clock.nanoTime() + policy.backoffNanos(b.failures);
-                retries.add(b);
-                workReady.signal(); // some consumer must re-plan its wait around the due time
-            }
-        } finally {
-            deliveryLock.unlock();
-        }
+        delivery.fail(batchId, error);
     }
 
     /** Gives a batch back untried (the consumer could not run it, e.g. no callback was set);
      *  it is handed out again first, and this does not count as a failure. */
     public void release(long batchId) {
-        deliveryLock.lock();
-        try {
-            Batch b = removeInFlight(batchId);
-            b.dueNanos = clock.nanoTime();
-            retries.add(b);
-            workReady.signal();
-        } finally {
-            deliveryLock.unlock();
-        }
-    }
-
-    private void onSettledLocked() {
-        if (flushWaiters > 0) {
-            settledChanged.signalAll();
-        }
-        if (finishedLocked()) {
-            workReady.signalAll(); // finished: let idle consumers leave
-        }
-    }
-
-    /** The lowest sequence not yet settled (= accepted count when everything is settled). */
-    private long lowestUnsettledLocked() {
-        long low = ring.head();
-        if (!unsettled.isEmpty()) {
-            low = Math.min(low, unsettled.firstKey());
-        }
-        return low;
+        delivery.release(batchId);
     }
 
     /**
@@ -666,43 +291,12 @@ public final class EventProcessor {
      *     shut down while events below the target are unsettled: they cannot settle
      */
     public long awaitSettled(long target, long timeout, TimeUnit unit) throws InterruptedException {
-        long timeoutNanos = timeout < 0 ? Long.MAX_VALUE : unit.toNanos(timeout);
-        long start = System.nanoTime();
-        deliveryLock.lock();
-        try {
-            flushWaiters++;
-            try {
-                if (target > flushTarget) {
-                    flushTarget = target;
-                    workReady.signalAll();
-                }
-                while (lowestUnsettledLocked() < target) {
-                    if (stopped) {
-                        throw new IllegalStateException("the event processor is shut down; "
-                                + (target - lowestUnsettledLocked()) + "+ events were not delivered");
-                    }
-                    if (!deliveryEnabled) {
-                        throw new IllegalStateException("no flush callback is set: "
-                                + (accepted - released.get() - deadLetterEvents) + " events are waiting for one");
-                    }
-                    long left = timeoutNanos - (System.nanoTime() - start);
-                    if (left <= 0) {
-                        return -1;
-                    }
-                    settledChanged.awaitNanos(left);
-                }
-                return deadLetterEvents;
-            } finally {
-                flushWaiters--;
-            }
-        } finally {
-            deliveryLock.unlock();
-        }
+        return delivery.awaitSettled(target, timeout, unit);
     }
 
     /** {@link #awaitSettled} for everything accepted before this call. */
     public long flush(long timeout, TimeUnit unit) throws InterruptedException {
-        return awaitSettled(accepted, timeout, unit);
+        return awaitSettled(capacity.accepted(), timeout, unit);
     }
 
     // ================================================================ dead letters
@@ -711,102 +305,39 @@ public final class EventProcessor {
     public record FailedBatch(Batch batch, int failures, String lastError) {}
 
     public List<FailedBatch> deadLetters() {
-        deliveryLock.lock();
-        try {
-            List<FailedBatch> out = new ArrayList<>(deadLetters.size());
-            for (Batch b : deadLetters) {
-                out.add(new FailedBatch(b, b.failures, b.lastError));
-            }
-            return out;
-        } finally {
-            deliveryLock.unlock();
-        }
+        return delivery.deadLetters();
     }
 
     /** Queues every dead-lettered batch for delivery again (with a fresh retry budget).
      *  @return the number of events re-queued */
     public long redriveDeadLetters() {
-        deliveryLock.lock();
-        try {
-            long events = 0;
-            long now = clock.nanoTime();
-            for (Batch b : deadLetters) {
-                b.failures = 0;
-                b.dueNanos = now;
-                retries.add(b);
-                unsettled.put(b.firstSeq(), b);
-                events += b.size();
-            }
-            deadLetters.clear();
-            deadLetterEvents = 0;
-            workReady.signalAll();
-            if (flushWaiters > 0) {
-                settledChanged.signalAll();
-            }
-            return events;
-        } finally {
-            deliveryLock.unlock();
-        }
+        return delivery.redriveDeadLetters();
     }
 
     /** Drops every dead-lettered batch, freeing its capacity. @return events discarded */
     public long discardDeadLetters() {
-        deliveryLock.lock();
-        try {
-            long events = deadLetterEvents;
-            deadLetters.clear();
-            deadLetterEvents = 0;
-            released.addAndGet(events);
-            if (flushWaiters > 0) {
-                settledChanged.signalAll();
-            }
-            return events;
-        } finally {
-            deliveryLock.unlock();
-        }
+        return delivery.discardDeadLetters();
     }
 
     // ================================================================ lifecycle
 
-    /** Stops accepting (later offers count as dropped); consumers send partial batches at once
-     *  and finish when everything accepted is settled. Idempotent. */
+    /** OPEN -&gt; DRAINING: stops accepting (later offers count as dropped); consumers send
+     *  partial batches at once and finish when everything accepted is settled. Idempotent. */
     public void close() {
-        reserveLock.lock();
-        try {
-            acceptClosed = true;
-        } finally {
-            reserveLock.unlock();
-        }
-        deliveryLock.lock();
-        try {
-            closing = true;
-            workReady.signalAll();
-            settledChanged.signalAll();
-        } finally {
-            deliveryLock.unlock();
-        }
+        capacity.closeAcceptance(); // under the reserve lock: the accepted count is final after it
+        delivery.lifecycleChanged(false); // wake consumers and flush waiters to re-plan
     }
 
+    /** No longer OPEN (closed or shut down). */
     public boolean isClosed() {
-        reserveLock.lock();
-        try {
-            return acceptClosed;
-        } finally {
-            reserveLock.unlock();
-        }
+        return !lifecycle.isOpen();
     }
 
-    /** Stops handing out batches now (after {@link #close}, or to give up waiting): waiting
-     *  consumers return null; in-flight batches may still report back. Idempotent. */
+    /** -&gt; STOPPED (through DRAINING): stops handing out batches now (after {@link #close}, or to
+     *  give up waiting): waiting consumers return null; in-flight batches may still report back.
+     *  Idempotent. */
     public void shutdown() {
         close();
-        deliveryLock.lock();
-        try {
-            stopped = true;
-            workReady.signalAll();
-            settledChanged.signalAll();
-        } finally {
-            deliveryLock.unlock();
-        }
+        delivery.lifecycleChanged(true);
     }
 }

@@ -107,7 +107,6 @@ public final class PackedEventPort {
      *  queue: a producer adds (volatile) then reads this; the ingester writes this then
      *  re-checks the queue, so a packet never waits for a wake-up that nobody sends. */
     private volatile boolean ingesterIdle;
-    private volatile boolean stopping;
     /** A packet the ingest thread could not decode (a bug); reported by the next call. */
     private volatile RuntimeException ingestFailure;
 
@@ -272,14 +271,14 @@ public final class PackedEventPort {
      */
     private void ingestLoop() {
         int emptyPolls = 0;
-        while (!stopping) {
+        while (processor.lifecycle() != Lifecycle.State.STOPPED) {
             if (pending.isEmpty()) {
                 if (++emptyPolls < DEEP_IDLE_POLLS) {
                     LockSupport.parkNanos(this, pollNanos);
                     continue;
                 }
                 ingesterIdle = true;
-                if (pending.isEmpty() && !stopping) {
+                if (pending.isEmpty() && processor.lifecycle() != Lifecycle.State.STOPPED) {
                     LockSupport.park(this);
                 }
                 ingesterIdle = false;
@@ -464,9 +463,8 @@ public final class PackedEventPort {
                 ingestPending();
             }
         } finally {
-            stopping = true;
-            LockSupport.unpark(ingester);
-            processor.shutdown();
+            processor.shutdown(); // -> STOPPED: also the ingest thread's exit condition
+            LockSupport.unpark(ingester); // after the transition: a parked ingester re-checks it
         }
     }
 }
