@@ -205,7 +205,8 @@ class Leaderboard:
     """
 
     __slots__ = ("_lock", "_ids", "_points", "_stamps", "_stage", "_sent_stage", "_io", "_bridge",
-                 "_time_source", "_decay_factor", "_max_users", "__weakref__")
+                 "_time_source", "_decay_factor", "_max_users", "_horizon", "_future_limit",
+                 "__weakref__")
 
     def __init__(self, decay_factor=0.95, max_users=100000):
         decay = _check_decay(decay_factor)
@@ -232,6 +233,13 @@ class Leaderboard:
         self._time_source = None
         self._decay_factor = decay
         self._max_users = limit
+        # The timestamp rule (docs/leaderboard.md, "Input rules"): a timestamp may lie at most
+        # _horizon seconds ahead of the clock, or the re-normalisation it forces would underflow
+        # every other user's score. _future_limit is clock + _horizon as of the last reading: a
+        # timestamp at or below it is accepted without reading the clock (exact for a clock
+        # that does not step back), one above it re-reads the clock before refusing.
+        self._horizon = int(self._bridge.futureHorizon())
+        self._future_limit = 0
 
     # ----------------------------------------------------------------- time
 
@@ -254,6 +262,7 @@ class Leaderboard:
         if _STATE.forked:
             _jvm.check_usable()
         self._time_source = time_source
+        self._future_limit = 0  # another clock: read it at the next future-looking timestamp
 
     def _timestamp(self, timestamp, where: str = "") -> int:
         if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Integral):
@@ -263,7 +272,22 @@ class Leaderboard:
             return self.get_current_time()
         if timestamp > _INT64_MAX:
             raise ValueError(f"{where}timestamp must fit in 64 bits, not {timestamp!r}")
+        if timestamp > self._future_limit:
+            self._check_future(timestamp, where)
         return timestamp
+
+    def _check_future(self, timestamp: int, where: str) -> None:
+        """Re-reads the clock for a timestamp beyond the cached limit; ValueError if it is
+        beyond the real one (the message, from Java, says what looks wrong)."""
+        now = self.get_current_time()
+        limit = min(now + self._horizon, _INT64_MAX)
+        self._future_limit = limit
+        if timestamp > limit:
+            try:
+                problem = self._bridge.timestampProblem(timestamp, now)
+            except JException as exc:
+                raise translate(exc) from None
+            raise ValueError(f"{where}timestamp {problem}")
 
     # ----------------------------------------------------------------- updates
 
@@ -273,7 +297,7 @@ class Leaderboard:
             user_id = _check_user_id(user_id)
         if type(points) is not float or points - points != 0.0:  # x - x is NaN for inf and NaN
             points = _check_points(points)
-        if type(timestamp) is not int or timestamp <= 0 or timestamp > _INT64_MAX:
+        if type(timestamp) is not int or timestamp <= 0 or timestamp > self._future_limit:
             timestamp = self._timestamp(timestamp)
         if _STATE.forked:
             _jvm.check_usable()
@@ -326,7 +350,7 @@ class Leaderboard:
                 uid = _check_user_id(uid, f"updates[{i}]: ")
             if type(pts) is not float or pts - pts != 0.0:
                 pts = _check_points(pts, f"updates[{i}]: ")
-            if type(ts) is not int or ts <= 0 or ts > _INT64_MAX:
+            if type(ts) is not int or ts <= 0 or ts > self._future_limit:
                 if isinstance(ts, bool) or not isinstance(ts, numbers.Integral):
                     raise TypeError(f"updates[{i}]: timestamp must be int (epoch seconds), not {_type_name(ts)}")
                 ts = int(ts)
@@ -336,6 +360,8 @@ class Leaderboard:
                     ts = now
                 elif ts > _INT64_MAX:
                     raise ValueError(f"updates[{i}]: timestamp must fit in 64 bits, not {ts!r}")
+                elif ts > self._future_limit:
+                    self._check_future(ts, f"updates[{i}]: ")
             ids.append(uid)
             points_list.append(pts)
             stamps.append(ts)
@@ -529,35 +555,50 @@ class Leaderboard:
 
     def save_to_json(self, path) -> None:
         """Writes a snapshot in the original's JSON layout, atomically (temp file in the same
-        folder, fsync, rename): a crash mid-save leaves the previous file whole."""
+        folder, fsync, rename): a crash mid-save leaves the previous file whole. A symbolic
+        link is followed: its target is replaced and the link stays a link (a dangling link's
+        target is created); a directory or another non-regular file is refused."""
         path = _check_path(path)
         if _STATE.forked:
             _jvm.check_usable()
         with self._lock:
-            self._file_call(self._bridge.save, self._pack_locked() if self._ids else 0, path)
+            self._file_call(path, self._bridge.save, self._pack_locked() if self._ids else 0, path)
 
     def load_from_json(self, path) -> None:
         """Replaces the whole board (entries, decay factor, max users) with a snapshot's.
         ``ValueError`` naming the file and the problem if it is invalid (the board is then left
-        as it was), ``FileNotFoundError`` if it does not exist."""
+        as it was), ``FileNotFoundError`` if it does not exist, ``IsADirectoryError`` /
+        ``OSError`` for a directory or another non-regular file (a FIFO is never opened).
+        The file is read and checked without the board's lock held, so a slow file delays
+        only this call; the board is then replaced at once."""
         path = _check_path(path)
         if _STATE.forked:
             _jvm.check_usable()
+        now = self.get_current_time()  # last_update values obey the update timestamp rule
+        prepared = self._file_call(path, self._bridge.parse, path, now)
         with self._lock:
-            self._file_call(self._bridge.load, self._pack_locked() if self._ids else 0, path)
             try:
+                self._bridge.install(self._pack_locked() if self._ids else 0, prepared)
                 self._decay_factor = float(self._bridge.decayFactor())
                 self._max_users = int(self._bridge.maxUsers())
+                self._horizon = int(self._bridge.futureHorizon())
             except JException as exc:
                 raise translate(exc) from None
+            self._future_limit = 0  # another decay factor: another horizon
 
-    def _file_call(self, method, n: int, path: str) -> None:
+    @staticmethod
+    def _file_call(path: str, method, *args):
+        """``method(*args)`` with Java's file errors as the matching Python ``OSError``s."""
         try:
-            method(n, path)
+            return method(*args)
         except JException as exc:
             error = translate(exc)
             if isinstance(error, FileNotFoundError):
                 raise FileNotFoundError(errno.ENOENT, str(error), path) from None
+            if exc.getClass().getName() == "io.streamrank.leaderboard.NotARegularFileException":
+                if exc.isDirectory():
+                    raise IsADirectoryError(errno.EISDIR, str(error), path) from None
+                raise OSError(str(error)) from None
             raise error from None
 
     def __repr__(self) -> str:
