@@ -256,6 +256,17 @@ public final class LeaderboardBridge {
         leaderboard.install(prepared);
     }
 
+    /**
+     * Why {@code t} is refused at {@code now} under the current decay factor, or null when it is
+     * accepted ({@link Timestamps}): the facade asks only on its error path, so the wording lives
+     * in one place.
+     */
+    public String timestampProblem(long t, long now) {
+        synchronized (leaderboard.lock) {
+            return Timestamps.problem(t, now, leaderboard.board.decay);
+        }
+    }
+
     /** Seconds a timestamp may lie ahead of now (Long.MAX_VALUE: no limit); see Timestamps. */
     public long futureHorizon() {
         return leaderboard.futureHorizon();
