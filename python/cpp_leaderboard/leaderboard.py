@@ -53,6 +53,9 @@ _IO_BYTES = 1 << 16
 _INT32_MAX = 2**31 - 1
 _INT64_MAX = 2**63 - 1
 _INT64_MIN = -(2**63)
+# 9999-12-31T23:59:59Z, the last second datetime can hold: no timestamp beyond it is accepted,
+# whatever the decay (Java's Timestamps.LAST_DATETIME_SECOND, which words the refusal).
+_LAST_DATETIME_SECOND = 253_402_300_799
 _SCORE_AND_STAMP = struct.Struct("=dq")
 # A window reply starts with the first rank, then PackedWriter's strings header.
 _WINDOW_HEAD = struct.Struct("=iiiii")  # first rank, count, encoding, separator, text bytes
@@ -280,7 +283,7 @@ class Leaderboard:
         """Re-reads the clock for a timestamp beyond the cached limit; ValueError if it is
         beyond the real one (the message, from Java, says what looks wrong)."""
         now = self.get_current_time()
-        limit = min(now + self._horizon, _INT64_MAX)
+        limit = min(now + self._horizon, _LAST_DATETIME_SECOND)
         self._future_limit = limit
         if timestamp > limit:
             try:

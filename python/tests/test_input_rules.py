@@ -88,10 +88,14 @@ def test_past_timestamps_and_no_decay_have_no_limit():
     lb = board(0.95)
     lb.update_user("replayed", 3.0, 1)  # 1970: replaying old events is normal
     assert lb.get_user_rank("replayed") is not None
-    flat = board(1.0)
+    flat = board(1.0)  # nothing decays, nothing can underflow: only the datetime range
     flat.update_user("a", 1.0, T0)
-    flat.update_user("b", 2.0, T0 * 1000)  # nothing decays, nothing can underflow
+    flat.update_user("b", 2.0, 253_402_300_799)  # 9999-12-31T23:59:59Z
     assert scores(flat) == {"a": 1.0, "b": 2.0}
+    with pytest.raises(ValueError, match="is after 9999-12-31T23:59:59Z"):
+        flat.update_user("c", 1.0, 253_402_300_800)
+    with pytest.raises(ValueError, match="looks like milliseconds"):
+        flat.update_user("c", 1.0, T0 * 1000)
 
 
 def test_the_clock_is_re_read_before_refusing():

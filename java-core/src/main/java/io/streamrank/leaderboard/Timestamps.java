@@ -17,11 +17,19 @@ package io.streamrank.leaderboard;
  * {@code H = RENORMALISE_AT / -ln(d)} days. Moving R to {@code now + H} multiplies the other
  * scores by at least e^-256, which keeps every score above ~1e-197 exact (and smaller ones are
  * below what any ranking cares about). d = 0.95: ~13.7 years; d = 0.5: ~369 days; d = 1 (no
- * decay): no limit, since nothing decays and nothing can underflow. Past timestamps are never
- * refused (replaying old events is normal; their contributions merely decay).
+ * decay): no limit from decay, since nothing decays and nothing can underflow. Past timestamps
+ * are never refused (replaying old events is normal; their contributions merely decay).
+ *
+ * <p>Whatever the decay, no timestamp after {@link #LAST_DATETIME_SECOND} (9999-12-31T23:59:59Z,
+ * the last second Python's {@code datetime.fromtimestamp} can represent) is accepted: an
+ * application turns {@code last_update} into a datetime (the integration guide does), and no
+ * clock in seconds gives such a value, while milliseconds by mistake (1.7e12) do.
  */
 final class Timestamps {
     private Timestamps() {}
+
+    /** 9999-12-31T23:59:59Z in epoch seconds. */
+    static final long LAST_DATETIME_SECOND = 253_402_300_799L;
 
     /** Seconds a timestamp may lie ahead of now; {@link Long#MAX_VALUE} for no limit (d = 1). */
     static long futureHorizon(Decay decay) {
@@ -35,7 +43,10 @@ final class Timestamps {
     /** The latest accepted timestamp at {@code now}, saturating at {@link Long#MAX_VALUE}. */
     static long latestAccepted(long now, long horizon) {
         long sum = now + horizon;
-        return ((now ^ sum) & (horizon ^ sum)) < 0 ? Long.MAX_VALUE : sum; // overflow: saturate
+        if (((now ^ sum) & (horizon ^ sum)) < 0) { // overflow
+            sum = now < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+        return Math.min(sum, LAST_DATETIME_SECOND);
     }
 
     /**
@@ -51,9 +62,13 @@ final class Timestamps {
         if (t <= latest) {
             return null;
         }
-        String unit = unitGuess(t, latest);
+        String unit = unitGuess(t, now, latest);
         if (unit != null) {
             return t + " looks like " + unit + " (epoch seconds expected; the board's clock says " + now + ")";
+        }
+        if (t > LAST_DATETIME_SECOND) {
+            return t + " is after 9999-12-31T23:59:59Z (" + LAST_DATETIME_SECOND
+                    + "), the last second a datetime can hold";
         }
         return String.format(java.util.Locale.ROOT,
                 "%d is %.1f days ahead of the board's clock (%d); with decay_factor=%s at most %d seconds "
@@ -63,14 +78,21 @@ final class Timestamps {
                 horizon / Decay.SECONDS_PER_DAY);
     }
 
-    /** "milliseconds" etc. when {@code t} read in that unit is a plausible accepted timestamp. */
-    static String unitGuess(long t, long latest) {
+    /** How far back a timestamp read in another unit may lie and still look like that unit. */
+    private static final long GUESS_BACK_SECONDS = 30L * 365 * 86400;
+
+    /**
+     * "milliseconds" etc. when {@code t} read in that unit is an accepted timestamp within the
+     * last 30 years of now (events being replayed), so a value in seconds that is merely too far
+     * ahead is not mistaken for one.
+     */
+    static String unitGuess(long t, long now, long latest) {
         long[] scales = {1_000L, 1_000_000L, 1_000_000_000L};
         String[] names = {"milliseconds", "microseconds", "nanoseconds"};
+        long earliest = now < Long.MIN_VALUE + GUESS_BACK_SECONDS ? Long.MIN_VALUE : now - GUESS_BACK_SECONDS;
         for (int i = 0; i < scales.length; i++) {
             long seconds = t / scales[i];
-            // 1e8 s is 1973: a smaller value in that unit is no plausible clock reading either.
-            if (seconds >= 100_000_000L && seconds <= latest) {
+            if (seconds >= earliest && seconds <= latest) {
                 return names[i];
             }
         }

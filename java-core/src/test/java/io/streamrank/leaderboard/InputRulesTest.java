@@ -36,7 +36,8 @@ class InputRulesTest {
         assertTrue(h95 > 13 * 365 * DAY && h95 < 14 * 365 * DAY);
         long h5 = Timestamps.futureHorizon(new Decay(0.5));
         assertTrue(h5 > 369 * DAY && h5 < 370 * DAY, "" + h5);
-        assertEquals(Long.MAX_VALUE, Timestamps.latestAccepted(T0, Long.MAX_VALUE));
+        assertEquals(Timestamps.LAST_DATETIME_SECOND, Timestamps.latestAccepted(T0, Long.MAX_VALUE));
+        assertEquals(Timestamps.LAST_DATETIME_SECOND, Timestamps.latestAccepted(Long.MAX_VALUE - 5, 10));
     }
 
     @Test
@@ -53,7 +54,12 @@ class InputRulesTest {
         assertTrue(Timestamps.problem(0, T0, d).contains("not a positive"));
         String far = Timestamps.problem(T0 + 45 * 365 * DAY, T0, d);
         assertTrue(far.contains("with decay_factor=0.95 at most"), far);
-        assertNull(Timestamps.problem(T0 * 1000, T0, new Decay(1.0))); // nothing decays: no limit
+        Decay none = new Decay(1.0); // nothing decays: no limit but the datetime range
+        assertNull(Timestamps.problem(T0 + 1000 * 365 * DAY, T0, none));
+        assertNull(Timestamps.problem(Timestamps.LAST_DATETIME_SECOND, T0, none));
+        assertTrue(Timestamps.problem(T0 * 1000, T0, none).contains("looks like milliseconds"));
+        assertEquals((Timestamps.LAST_DATETIME_SECOND + 1) + " is after 9999-12-31T23:59:59Z (253402300799), "
+                + "the last second a datetime can hold", Timestamps.problem(Timestamps.LAST_DATETIME_SECOND + 1, T0, none));
     }
 
     /** Issue 11 item 13: one such last_update in a snapshot used to zero every other score. */
