@@ -229,6 +229,61 @@ def test_a_fifo_is_refused_and_never_blocks_the_board(tmp_path):
     assert scores(lb) == {"a": 1.0}
 
 
+class _SlowParse:
+    """The board's real bridge, except that reading a snapshot (``parse``, and main's
+    ``load``, which read under the facade's lock) first waits for ``release``: a slow file."""
+
+    def __init__(self, bridge):
+        self._bridge = bridge
+        self.reading = threading.Event()
+        self.release = threading.Event()
+
+    def _slow(self, name):
+        def call(*args):
+            self.reading.set()
+            self.release.wait(120)
+            return getattr(self._bridge, name)(*args)
+        return call
+
+    def __getattr__(self, name):
+        if name in ("parse", "load"):
+            return self._slow(name)
+        return getattr(self._bridge, name)
+
+
+def test_other_calls_proceed_while_a_snapshot_is_being_read(tmp_path):
+    """On main the facade held the board's lock while Java opened and read the file."""
+    path = tmp_path / "snap.json"
+    src = board()
+    src.update_user("from-file", 5.0, T0)
+    src.save_to_json(path)
+    lb = board()
+    lb.update_user("a", 1.0, T0)
+    shim = _SlowParse(lb._bridge)
+    lb._bridge = shim
+    errors = []
+    loader = threading.Thread(target=lambda: errors.append(None) if lb.load_from_json(path) is None
+                              else None, daemon=True)
+    loader.start()
+    assert shim.reading.wait(60)
+    done = threading.Event()
+    seen = {}
+
+    def query():
+        lb.update_user("b", 2.0, T0)
+        seen["top"] = [e["user_id"] for e in lb.get_top_users(5)]
+        done.set()
+
+    threading.Thread(target=query, daemon=True).start()
+    finished = done.wait(30)  # a hang guard: it must not wait for the file at all
+    shim.release.set()
+    loader.join(60)
+    assert finished, "a query waited for a snapshot being read"
+    assert seen["top"] == ["b", "a"]
+    assert errors == [None]
+    assert scores(lb) == {"from-file": 5.0}  # the load then replaced the whole board
+
+
 # ----------------------------------------------------------------------------- item 15
 
 PAIR_AS_TWO = "\ud83d\ude00"  # a surrogate pair written as two code points: two lone surrogates
