@@ -580,6 +580,7 @@ class Leaderboard:
         now = self.get_current_time()  # last_update values obey the update timestamp rule
         prepared = self._file_call(path, self._bridge.parse, path, now)
         with self._lock:
+            self._future_limit = 0  # re-read clock and horizon for updates from here on
             try:
                 self._bridge.install(self._pack_locked() if self._ids else 0, prepared)
                 self._decay_factor = float(self._bridge.decayFactor())
