@@ -57,6 +57,9 @@ _IO_BYTES = 1 << 16
 _INT32_MAX = 2**31 - 1
 _INT64_MAX = 2**63 - 1
 _INT64_MIN = -(2**63)
+# 9999-12-31T23:59:59Z, the last second datetime can hold: no timestamp beyond it is accepted,
+# whatever the decay (Java's Timestamps.LAST_DATETIME_SECOND, which words the refusal).
+_LAST_DATETIME_SECOND = 253_402_300_799
 _SCORE_AND_STAMP = struct.Struct("=dq")
 # A window reply starts with the first rank, then PackedWriter's strings header.
 _WINDOW_HEAD = struct.Struct("=iiiii")  # first rank, count, encoding, separator, text bytes
@@ -209,7 +212,8 @@ class Leaderboard:
     """
 
     __slots__ = ("_lock", "_staged", "_retired", "_bulk", "_bulk_ids", "_stage", "_sent_stage", "_io",
-                 "_bridge", "_time_source", "_decay_factor", "_max_users", "__weakref__")
+                 "_bridge", "_time_source", "_decay_factor", "_max_users", "_horizon", "_future_limit",
+                 "__weakref__")
 
     def __init__(self, decay_factor=0.95, max_users=100000):
         decay = _check_decay(decay_factor)
@@ -241,6 +245,13 @@ class Leaderboard:
         self._time_source = None
         self._decay_factor = decay
         self._max_users = limit
+        # The timestamp rule (docs/leaderboard.md, "Input rules"): a timestamp may lie at most
+        # _horizon seconds ahead of the clock, or the re-normalisation it forces would underflow
+        # every other user's score. _future_limit is clock + _horizon as of the last reading: a
+        # timestamp at or below it is accepted without reading the clock (exact for a clock
+        # that does not step back), one above it re-reads the clock before refusing.
+        self._horizon = int(self._bridge.futureHorizon())
+        self._future_limit = 0
 
     # ----------------------------------------------------------------- time
 
@@ -263,6 +274,7 @@ class Leaderboard:
         if _STATE.forked:
             _jvm.check_usable()
         self._time_source = time_source
+        self._future_limit = 0  # another clock: read it at the next future-looking timestamp
 
     def _timestamp(self, timestamp, where: str = "") -> int:
         if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Integral):
@@ -272,7 +284,22 @@ class Leaderboard:
             return self.get_current_time()
         if timestamp > _INT64_MAX:
             raise ValueError(f"{where}timestamp must fit in 64 bits, not {timestamp!r}")
+        if timestamp > self._future_limit:
+            self._check_future(timestamp, where)
         return timestamp
+
+    def _check_future(self, timestamp: int, where: str) -> None:
+        """Re-reads the clock for a timestamp beyond the cached limit; ValueError if it is
+        beyond the real one (the message, from Java, says what looks wrong)."""
+        now = self.get_current_time()
+        limit = min(now + self._horizon, _LAST_DATETIME_SECOND)
+        self._future_limit = limit
+        if timestamp > limit:
+            try:
+                problem = self._bridge.timestampProblem(timestamp, now)
+            except JException as exc:
+                raise translate(exc) from None
+            raise ValueError(f"{where}timestamp {problem}")
 
     # ----------------------------------------------------------------- updates
 
@@ -282,7 +309,7 @@ class Leaderboard:
             user_id = _check_user_id(user_id)
         if type(points) is not float or points - points != 0.0:  # x - x is NaN for inf and NaN
             points = _check_points(points)
-        if type(timestamp) is not int or timestamp <= 0 or timestamp > _INT64_MAX:
+        if type(timestamp) is not int or timestamp <= 0 or timestamp > self._future_limit:
             timestamp = self._timestamp(timestamp)
         if _STATE.forked:
             _jvm.check_usable()
@@ -357,7 +384,7 @@ class Leaderboard:
                 uid = _check_user_id(uid, f"updates[{i}]: ")
             if type(pts) is not float or pts - pts != 0.0:
                 pts = _check_points(pts, f"updates[{i}]: ")
-            if type(ts) is not int or ts <= 0 or ts > _INT64_MAX:
+            if type(ts) is not int or ts <= 0 or ts > self._future_limit:
                 if isinstance(ts, bool) or not isinstance(ts, numbers.Integral):
                     raise TypeError(f"updates[{i}]: timestamp must be int (epoch seconds), not {_type_name(ts)}")
                 ts = int(ts)
@@ -367,6 +394,8 @@ class Leaderboard:
                     ts = now
                 elif ts > _INT64_MAX:
                     raise ValueError(f"updates[{i}]: timestamp must fit in 64 bits, not {ts!r}")
+                elif ts > self._future_limit:
+                    self._check_future(ts, f"updates[{i}]: ")
             ids.append(uid)
             points_list.append(pts)
             stamps.append(ts)
@@ -565,29 +594,50 @@ class Leaderboard:
 
     def save_to_json(self, path) -> None:
         """Writes a snapshot in the original's JSON layout, atomically (temp file in the same
-        folder, fsync, rename): a crash mid-save leaves the previous file whole."""
+        folder, fsync, rename): a crash mid-save leaves the previous file whole. A symbolic
+        link is followed: its target is replaced and the link stays a link (a dangling link's
+        target is created); a directory or another non-regular file is refused."""
         path = _check_path(path)
         if _STATE.forked:
             _jvm.check_usable()
-        self._file_call(self._bridge.save, path)
+        with self._crossing():
+            self._call_locked(self._bridge.apply)  # the staged updates first
+            self._file_call(path, self._bridge.save, 0, path)
 
     def load_from_json(self, path) -> None:
         """Replaces the whole board (entries, decay factor, max users) with a snapshot's.
         ``ValueError`` naming the file and the problem if it is invalid (the board is then left
-        as it was), ``FileNotFoundError`` if it does not exist."""
+        as it was), ``FileNotFoundError`` if it does not exist, ``IsADirectoryError`` /
+        ``OSError`` for a directory or another non-regular file (a FIFO is never opened).
+        The file is read and checked without the board's lock held, so a slow file delays
+        only this call; the board is then replaced at once."""
         path = _check_path(path)
         if _STATE.forked:
             _jvm.check_usable()
-        self._file_call(self._bridge.load, path)
+        now = self.get_current_time()  # last_update values obey the update timestamp rule
+        prepared = self._file_call(path, self._bridge.parse, path, now)
         with self._crossing():
+            self._future_limit = 0  # re-read clock and horizon for updates from here on
+            self._call_locked(self._bridge.install, prepared)
             self._decay_factor = float(self._java(self._bridge.decayFactor))
             self._max_users = int(self._java(self._bridge.maxUsers))
+            self._horizon = int(self._java(self._bridge.futureHorizon))
+            self._future_limit = 0  # another decay factor: another horizon
 
-    def _file_call(self, method, path: str) -> None:
+    @staticmethod
+    def _file_call(path: str, method, *args):
+        """``method(*args)`` with Java's file errors as the matching Python ``OSError``s."""
         try:
-            self._call(method, path)
-        except FileNotFoundError as error:
-            raise FileNotFoundError(errno.ENOENT, str(error), path) from None
+            return method(*args)
+        except JException as exc:
+            error = translate(exc)
+            if isinstance(error, FileNotFoundError):
+                raise FileNotFoundError(errno.ENOENT, str(error), path) from None
+            if exc.getClass().getName() == "io.streamrank.leaderboard.NotARegularFileException":
+                if exc.isDirectory():
+                    raise IsADirectoryError(errno.EISDIR, str(error), path) from None
+                raise OSError(str(error)) from None
+            raise error from None
 
     def __repr__(self) -> str:
         return f"<Leaderboard decay_factor={self._decay_factor!r} max_users={self._max_users!r}>"

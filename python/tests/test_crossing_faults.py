@@ -333,9 +333,12 @@ def test_a_broken_time_source_fails_its_callers_not_the_staged_events(bad, caplo
     sink = Sink()
     p.set_flush_callback(sink)
     p.set_time_source(lambda: T0 + 50)
-    for i in range(10):
+    for i in range(5):
         assert p.push_event("m", f"u{i}", "c", T0 + i)
+    assert p.get_unique_users_last_hour() == 5  # handed over on the good clock
     p.set_time_source(lambda: bad)
+    for i in range(5, 10):
+        assert p.push_event("m", f"u{i}", "c", T0 + i)
     expected = TypeError if isinstance(bad, str) else ValueError
     with pytest.raises(expected, match="time source"):
         p.push_event("m", "now", "c", 0)  # 0 means now: needs the clock
@@ -344,7 +347,8 @@ def test_a_broken_time_source_fails_its_callers_not_the_staged_events(bad, caplo
     p.flush_now(timeout=WAIT)  # the packet goes without a clock reading, with a logged error
     assert sink.users() == [f"u{i}" for i in range(10)]
     p.set_time_source(lambda: T0 + 100)
-    assert p.get_unique_users_last_hour() >= 0  # usable again once the clock is
+    # The window did not move while the clock was broken: all 10 users are in the last hour.
+    assert p.get_unique_users_last_hour() == 10
     assert p.close(timeout=WAIT)
 
 
@@ -491,3 +495,15 @@ def test_a_signal_handler_raising_inside_update_user_loses_and_duplicates_nothin
     # Still usable and exact.
     lb.update_user("after", 5.0, T0)
     assert lb.get_user_rank("after")["rank"] == 1
+
+
+def test_a_time_source_broken_from_the_start_still_lets_events_through():
+    p = EventStreamProcessor(4096, 1, 100, 600_000)
+    sink = Sink()
+    p.set_flush_callback(sink)
+    p.set_time_source(lambda: float("nan"))
+    for i in range(5):
+        assert p.push_event("m", f"u{i}", "c", T0 + i)
+    p.flush_now(timeout=WAIT)
+    assert sink.users() == [f"u{i}" for i in range(5)]
+    assert p.close(timeout=WAIT)

@@ -526,7 +526,9 @@ def test_unique_users_last_hour_is_an_exact_sliding_window(make):
     assert p.get_current_time() == 1_700_000_000
     p.push_event("m", "recent", "c", 1_700_000_000 - 3599)
     p.push_event("m", "hour-old", "c", 1_700_000_000 - 3600)
-    p.push_event("m", "future", "c", 1_700_000_000 + 999_999)  # counts as now
+    # Counts from its arrival until an hour after its timestamp; more than a day ahead counts
+    # as a day ahead (issue 11 item 16: it used to drop out an hour after arrival).
+    p.push_event("m", "future", "c", 1_700_000_000 + 999_999)
     p.push_event("m", "now", "c", 0)  # <= 0 means the processor's now
     p.push_event("m", "now", "c", -5)
     p.push_event("m", "ancient", "c", 1000)  # the guide's test timestamps: long expired
@@ -536,7 +538,25 @@ def test_unique_users_last_hour_is_an_exact_sliding_window(make):
     now[0] += 3598
     assert p.get_unique_users_last_hour() == 2
     now[0] += 1
+    assert p.get_unique_users_last_hour() == 1  # "future" only
+    now[0] = 1_700_000_000 + 86400 + 3599
+    assert p.get_unique_users_last_hour() == 1
+    now[0] += 1
     assert p.get_unique_users_last_hour() == 0
+
+
+def test_unique_users_survive_the_processors_clock_stepping_back(make):
+    """Issue 11 item 16: after the clock stepped back, new events were dropped against the
+    window's old maximum and the count stayed 0."""
+    now = [1_700_000_000 + 86400]  # a wrong clock, a day ahead
+    p = make()
+    p.set_time_source(lambda: now[0])
+    p.push_event("m", "during", "c", 0)
+    assert p.get_unique_users_last_hour() == 1
+    now[0] = 1_700_000_000  # corrected
+    p.push_event("m", "a", "c", 0)
+    p.push_event("m", "b", "c", 1_700_000_000 - 60)
+    assert p.get_unique_users_last_hour() == 2
 
 
 def test_timestamp_zero_is_stamped_with_the_processors_clock(make):

@@ -129,6 +129,23 @@ class LeaderboardMachine(RuleBasedStateMachine):
                 note(f"bulk eviction among near-ties {sorted(candidates_union)!r}")
                 self.resync_from_snapshot(validate=False)
 
+    @rule(user=users, pts=points, beyond=st.one_of(st.integers(1, 400 * DAY),
+                                                   st.sampled_from([1000, 10**6, 10**9])))
+    def update_too_far_ahead(self, user, pts, beyond):
+        """Issue 11 item 13: a timestamp past the decay's horizon (or a millisecond/microsecond/
+        nanosecond value) is refused and changes nothing (the invariant compares the board)."""
+        last = 253_402_300_799  # 9999-12-31T23:59:59Z: the limit at any decay
+        if beyond in (1000, 10**6, 10**9):
+            ts = self.model.now * beyond
+        else:
+            ts = min(self.model.now + horizon_seconds(self.model.decay), last) + beyond
+        if ts <= last and self.model.decay == 1.0:
+            return  # nothing decays: accepted (checked in test_input_rules.py)
+        with pytest.raises(ValueError, match="timestamp"):
+            self.board.update_user(user, pts, ts)
+        with pytest.raises(ValueError, match=r"updates\[0\]: timestamp"):
+            self.board.update_users([(user, pts, ts)])
+
     @rule(user=users)
     def remove(self, user):
         got = self.board.remove_user(user)
@@ -245,6 +262,11 @@ class LeaderboardMachine(RuleBasedStateMachine):
 
     def teardown(self):
         self.tmp.cleanup()
+
+
+def horizon_seconds(decay):
+    """How far ahead of now a timestamp may lie (docs/leaderboard.md, Input rules)."""
+    return math.inf if decay == 1.0 else int(256 / -math.log(decay) * DAY) + 2  # +2: rounding
 
 
 def expected_rank_range(full, start, stop):

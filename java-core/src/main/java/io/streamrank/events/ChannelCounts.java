@@ -1,5 +1,6 @@
 package io.streamrank.events;
 
+import io.streamrank.skiplist.IdOrder;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -13,7 +14,9 @@ import java.util.PriorityQueue;
  * <p>{@link #record} is one hash lookup. {@link #top} is O(C log k) for C channels (a bounded
  * heap), which is cheap for the hundreds-to-thousands of channels a community has and keeps the
  * per-event path free of any ordering work. Order: count descending, ties by channel id
- * ascending ({@link String#compareTo}, i.e. UTF-16 code units).
+ * ascending in code point order ({@link IdOrder}, as Python compares {@code str} and as the
+ * leaderboard breaks its ties; {@link String#compareTo} compares UTF-16 code units, which puts
+ * characters above U+FFFF before U+E000..U+FFFF).
  *
  * <p>Not thread-safe: the event processor guards it with its ingest lock.
  */
@@ -25,7 +28,8 @@ public final class ChannelCounts {
 
     /** Best first: higher count, then smaller channel id. */
     static final Comparator<ChannelCount> BEST_FIRST =
-            Comparator.comparingLong(ChannelCount::count).reversed().thenComparing(ChannelCount::channelId);
+            Comparator.comparingLong(ChannelCount::count).reversed()
+                    .thenComparing(ChannelCount::channelId, IdOrder::compare);
 
     private final Map<String, Counter> counts = new HashMap<>();
 
@@ -60,7 +64,7 @@ public final class ChannelCounts {
                 heap.add(new ChannelCount(e.getKey(), v));
             } else {
                 ChannelCount worst = heap.peek();
-                if (v > worst.count() || (v == worst.count() && e.getKey().compareTo(worst.channelId()) < 0)) {
+                if (v > worst.count() || (v == worst.count() && IdOrder.compare(e.getKey(), worst.channelId()) < 0)) {
                     heap.poll();
                     heap.add(new ChannelCount(e.getKey(), v));
                 }

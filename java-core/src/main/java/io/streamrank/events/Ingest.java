@@ -111,8 +111,12 @@ final class Ingest {
             throw new IllegalStateException("publishing " + n + " events, only " + (accepted - tail)
                     + " are reserved");
         }
-        if (nowSeconds >= 0) { // negative: the front end's clock failed; the window stays put
+        if (nowSeconds >= 0) {
             uniqueUsers.advanceTo(nowSeconds);
+        } else if (!uniqueUsers.started()) {
+            // Negative: the front end's clock failed. The window stays where it is, or starts at
+            // the system clock when it has none yet.
+            uniqueUsers.advanceTo(clock.epochSeconds());
         }
         for (int i = from; i < from + n; i++) {
             uniqueUsers.record(users[i], timestamps[i]);

@@ -223,10 +223,43 @@ public final class DecayedLeaderboard {
      * the board is left exactly as it was.
      */
     public void load(Path path) throws IOException {
-        Board loaded = Snapshot.read(path);
+        load(path, Math.floorDiv(System.currentTimeMillis(), 1000L));
+    }
+
+    /** {@link #load(Path)} with the caller's clock ({@code now}, epoch seconds) for the timestamp rule. */
+    public void load(Path path, long now) throws IOException {
+        install(prepare(path, now));
+    }
+
+    /**
+     * A snapshot read and validated into a board of its own, ready to {@link #install}: the
+     * file is read without any lock held, so a slow file blocks only its own caller.
+     */
+    public static final class Prepared {
+        final Board board;
+
+        private Prepared(Board board) {
+            this.board = board;
+        }
+    }
+
+    /** Reads and validates a snapshot (no lock held); {@code now} is the board's clock. */
+    public static Prepared prepare(Path path, long now) throws IOException {
+        return new Prepared(Snapshot.read(path, now));
+    }
+
+    /** Replaces the whole board with a prepared snapshot (each Prepared is installed at most once). */
+    public void install(Prepared prepared) {
         synchronized (lock) {
             drainLocked();
-            board = loaded;
+            board = prepared.board;
+        }
+    }
+
+    /** Seconds a contribution may lie ahead of "now" under the current decay factor ({@link Timestamps}). */
+    public long futureHorizon() {
+        synchronized (lock) {
+            return Timestamps.futureHorizon(board.decay);
         }
     }
 

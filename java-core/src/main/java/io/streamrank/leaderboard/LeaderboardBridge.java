@@ -256,9 +256,39 @@ public final class LeaderboardBridge {
         leaderboard.save(Path.of(path));
     }
 
-    public void load(int stageLength, String path) throws IOException {
+    public void load(int stageLength, String path, long now) throws IOException {
         apply(stageLength);
-        leaderboard.load(Path.of(path));
+        leaderboard.load(Path.of(path), now);
+    }
+
+    /**
+     * Reads and validates a snapshot without touching the board (thread-safe: the Python facade
+     * calls it without its lock, so a slow file does not block other calls on the board).
+     */
+    public static DecayedLeaderboard.Prepared parse(String path, long now) throws IOException {
+        return DecayedLeaderboard.prepare(Path.of(path), now);
+    }
+
+    /** Applies what is staged, then replaces the board with {@code prepared}. */
+    public void install(int stageLength, DecayedLeaderboard.Prepared prepared) {
+        apply(stageLength);
+        leaderboard.install(prepared);
+    }
+
+    /**
+     * Why {@code t} is refused at {@code now} under the current decay factor, or null when it is
+     * accepted ({@link Timestamps}): the facade asks only on its error path, so the wording lives
+     * in one place.
+     */
+    public String timestampProblem(long t, long now) {
+        synchronized (leaderboard.lock) {
+            return Timestamps.problem(t, now, leaderboard.board.decay);
+        }
+    }
+
+    /** Seconds a timestamp may lie ahead of now (Long.MAX_VALUE: no limit); see Timestamps. */
+    public long futureHorizon() {
+        return leaderboard.futureHorizon();
     }
 
     public double decayFactor() {

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import io.streamrank.skiplist.IdOrder;
 import io.streamrank.skiplist.Node;
 import io.streamrank.skiplist.RankedSkipList;
 import java.io.BufferedOutputStream;
@@ -19,11 +20,13 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Arrays;
 
 /**
@@ -74,14 +77,15 @@ final class Snapshot {
 
     /** Writes {@code c} to {@code target} atomically; the scores become scores as of each last_update. */
     static void write(Path target, Contents c) throws IOException {
-        Path file = target.toAbsolutePath();
+        // Through symbolic links to the file they name (also a dangling link's future target),
+        // as writing to a config/data path does: the rename below then replaces the target, and
+        // the link stays a link.
+        Path file = followLinks(target.toAbsolutePath(), "save leaderboard snapshot to");
         Path dir = file.getParent();
         if (dir == null) {
             throw new IllegalArgumentException("cannot save a leaderboard snapshot to " + file + ": not a file path");
         }
-        if (Files.isDirectory(file)) {
-            throw new IOException("cannot save leaderboard snapshot to " + file + ": it is a directory");
-        }
+        requireRegularOrAbsent(file, "save leaderboard snapshot to");
         Path tmp = dir.resolve("." + file.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-"
                 + Long.toHexString(System.nanoTime()));
         boolean moved = false;
@@ -142,14 +146,49 @@ final class Snapshot {
         }
     }
 
+    /** Symbolic links hops before giving up, as Linux's ELOOP limit. */
+    private static final int MAX_LINK_HOPS = 40;
+
+    /** {@code file} with every symbolic link in its last component followed (the target may not exist). */
+    static Path followLinks(Path file, String action) throws IOException {
+        Path p = file;
+        for (int hops = 0; Files.isSymbolicLink(p); hops++) {
+            if (hops == MAX_LINK_HOPS) {
+                throw new FileSystemException(file.toString(), null,
+                        "cannot " + action + " it: too many levels of symbolic links");
+            }
+            p = p.resolveSibling(Files.readSymbolicLink(p)); // relative targets: from the link's folder
+        }
+        return p;
+    }
+
+    /** Refuses an existing {@code file} that is not a regular file (following links). */
+    static void requireRegularOrAbsent(Path file, String action) throws IOException {
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(file, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        if (a.isRegularFile()) {
+            return;
+        }
+        String what = a.isDirectory() ? "it is a directory"
+                : a.isOther() ? "it is not a regular file (a FIFO, socket or device)"
+                : "it is not a regular file";
+        throw new NotARegularFileException(file, "cannot " + action + " " + file + ": " + what, a.isDirectory());
+    }
+
     /** Reads and validates a snapshot into a new board; the caller swaps it in on success. */
-    static Board read(Path path) throws IOException {
+    static Board read(Path path, long now) throws IOException {
         Path file = path.toAbsolutePath();
-        if (Files.isDirectory(file)) {
-            throw new IOException("cannot load leaderboard snapshot " + file + ": it is a directory");
+        // Only regular files: opening a FIFO blocks until some writer appears (forever, if
+        // none does), and a device or socket is no snapshot either.
+        if (Files.exists(file)) {
+            requireRegularOrAbsent(file, "load leaderboard snapshot");
         }
         try (InputStream in = Files.newInputStream(file); JsonParser p = JSON.createParser(in)) {
-            return new Reader(file, p).read();
+            return new Reader(file, p, now).read();
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(file.toString(), null, "leaderboard snapshot not found");
         } catch (JsonEOFException e) {
@@ -180,10 +219,13 @@ final class Snapshot {
         private String[] ids = new String[64];
         private double[] scores = new double[64];
         private long[] stamps = new long[64];
+        /** The board's clock: last_update values are checked against it ({@link Timestamps}). */
+        private final long now;
 
-        Reader(Path file, JsonParser p) {
+        Reader(Path file, JsonParser p, long now) {
             this.file = file;
             this.p = p;
+            this.now = now;
         }
 
         private IllegalArgumentException fail(String what) {
@@ -307,6 +349,12 @@ final class Snapshot {
                                 throw fail(at + ".user_id must be a string, found " + describe(t));
                             }
                             id = p.getText();
+                            int bad = IdOrder.firstLoneSurrogate(id);
+                            if (bad >= 0) {
+                                throw fail(at + ".user_id contains a lone surrogate (\\u"
+                                        + Integer.toHexString(id.charAt(bad)) + " at index " + bad
+                                        + "): ids must be valid Unicode");
+                            }
                             break;
                         case "score":
                             score = number(at + ".score");
@@ -355,6 +403,15 @@ final class Snapshot {
             }
             if (maxUsers < 0) {
                 throw invalid(file, "max_users must be >= 0 (0 means unlimited), not " + maxUsers, null);
+            }
+            // The same timestamp rule as updates: one bad last_update (a millisecond value, a
+            // date decades ahead) would otherwise become the reference time and wipe out
+            // every other score.
+            for (int i = 0; i < n; i++) {
+                String problem = Timestamps.problem(stamps[i], now, decay);
+                if (problem != null) {
+                    throw invalid(file, "entries[" + i + "].last_update " + problem, null);
+                }
             }
             long reference = 0;
             for (int i = 0; i < n; i++) {

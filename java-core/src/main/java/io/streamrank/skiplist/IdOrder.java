@@ -9,6 +9,30 @@ package io.streamrank.skiplist;
 public final class IdOrder {
     private IdOrder() {}
 
+    /**
+     * The index of the first lone surrogate in {@code s} (a high surrogate not followed by a low
+     * one, or a low one not preceded by a high one), or -1 when {@code s} is valid Unicode. Ids
+     * must be valid Unicode everywhere (Python refuses a str with lone surrogates, so an id that
+     * entered any other way could never be asked about or removed).
+     */
+    public static int firstLoneSurrogate(String s) {
+        int n = s.length();
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    i++;
+                    continue;
+                }
+                return i;
+            }
+            if (Character.isLowSurrogate(c)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     public static int compare(String a, String b) {
         int n = Math.min(a.length(), b.length());
         for (int i = 0; i < n; i++) {

@@ -41,4 +41,17 @@ class ChannelCountsTest {
             assertEquals(sorted.subList(0, k), c.top(k));
         }
     }
+
+    /** Issue 11 item 15: ties went by UTF-16 code units (String.compareTo), unlike the leaderboard. */
+    @Test
+    void tiesBreakInCodePointOrder() {
+        ChannelCounts c = new ChannelCounts();
+        String astral = "\uD83D\uDE00"; // U+1F600: after U+FF01 by code point, before it in UTF-16
+        for (String ch : new String[] {astral, "\uFF01", "a", astral, "\uFF01"}) {
+            c.record(ch);
+        }
+        assertEquals(List.of(new ChannelCount("\uFF01", 2), new ChannelCount(astral, 2), new ChannelCount("a", 1)),
+                c.top(3));
+        assertEquals(List.of(new ChannelCount("\uFF01", 2)), c.top(1)); // the bounded heap agrees
+    }
 }
