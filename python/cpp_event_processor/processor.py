@@ -48,7 +48,10 @@ __all__ = ["EventStreamProcessor", "DeliveryError"]
 
 log = logging.getLogger("cpp_event_processor")
 
-_MAX_TS = (1 << 63) - 1
+# The last second a datetime can hold (9999-12-31T23:59:59Z): the guide's callback turns every
+# timestamp into one, so a later stamp (milliseconds by mistake) would dead-letter its batch.
+_MAX_TS = 253402300799
+_INT64_MAX = (1 << 63) - 1
 _MAX_BUFFER = 1 << 30
 _MAX_INT32 = (1 << 31) - 1
 _MAX_THREADS = 256
@@ -168,7 +171,7 @@ def _text(name: str, value) -> str:
 
 def _clock_value(value) -> int:
     """A time source's result as int epoch seconds in [0, 2**63)."""
-    if type(value) is int and 0 <= value <= _MAX_TS:
+    if type(value) is int and 0 <= value <= _INT64_MAX:
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"the time source must return epoch seconds as a number, not {type(value).__name__}")
@@ -178,7 +181,7 @@ def _clock_value(value) -> int:
             raise ValueError(f"the time source returned {value!r}, not a finite number of epoch seconds")
         value = math.floor(value)
     value = int(value)
-    if not 0 <= value <= _MAX_TS:
+    if not 0 <= value <= _INT64_MAX:
         raise ValueError(f"the time source returned {value}, outside 0..2**63-1 epoch seconds")
     return value
 
@@ -265,7 +268,11 @@ class _Core:
         if timestamp <= 0:
             timestamp = self.now_seconds()
         elif timestamp > _MAX_TS:
-            raise ValueError(f"timestamp must fit in 64 bits, got {timestamp}")
+            if timestamp > _INT64_MAX:
+                raise ValueError(f"timestamp must fit in 64 bits, got {timestamp}")
+            problem = self.java(_jvm.jclass("io.streamrank.leaderboard.Timestamps").eventProblem, timestamp,
+                                self.packet_clock())
+            raise ValueError(f"timestamp {problem}")
         return (_text("event_type", event_type), _text("user_id", user_id),
                 _text("channel_id", channel_id), timestamp)
 

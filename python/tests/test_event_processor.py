@@ -130,7 +130,9 @@ def test_push_event_rejects_wrong_types_naming_the_argument(make):
             p.push_event("m", "u", "c", bad)
     with pytest.raises(ValueError, match="timestamp"):
         p.push_event("m", "u", "c", 2 ** 63)
-    assert p.push_event("m", "u", "c", 2 ** 63 - 1)
+    with pytest.raises(ValueError, match="timestamp 9223372036854775807 looks like nanoseconds"):
+        p.push_event("m", "u", "c", 2 ** 63 - 1)  # no datetime holds it (see the rule's own test)
+    assert p.push_event("m", "u", "c", 253402300799)
     with pytest.raises(TypeError):
         p.push_event("m", "u", "c")  # all four are required
     assert p.total_events_processed() == 1
@@ -853,3 +855,18 @@ def test_a_hand_off_whose_completion_was_not_recorded_is_resent_harmlessly(make)
     p.flush_now()
     assert [e["user_id"] for e in got.events] == [f"u{i}" for i in range(6)]
 
+
+
+@pytest.mark.parametrize("stamp,says", [(1_700_000_000_000, "looks like milliseconds"),
+                                         (1_700_000_000_000_000, "looks like microseconds"),
+                                         (253402300800, "after 9999-12-31"),
+                                         (2 ** 63, "64 bits")])
+def test_a_timestamp_no_datetime_can_hold_is_refused_saying_why(make, stamp, says):
+    """The guide's callback turns every timestamp into a datetime: one such event would
+    dead-letter its whole batch, so it is refused at the push, with the reason."""
+    p = make()
+    p.set_time_source(lambda: 1_700_000_000)
+    with pytest.raises(ValueError, match=says):
+        p.push_event("m", "u", "c", stamp)
+    assert p.push_event("m", "u", "c", 253402300799)
+    assert p.total_events_processed() == 1 and p.events_dropped() == 0

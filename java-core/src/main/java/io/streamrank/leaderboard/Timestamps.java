@@ -25,7 +25,7 @@ package io.streamrank.leaderboard;
  * application turns {@code last_update} into a datetime (the integration guide does), and no
  * clock in seconds gives such a value, while milliseconds by mistake (1.7e12) do.
  */
-final class Timestamps {
+public final class Timestamps {
     private Timestamps() {}
 
     /** 9999-12-31T23:59:59Z in epoch seconds. */
@@ -62,13 +62,9 @@ final class Timestamps {
         if (t <= latest) {
             return null;
         }
-        String unit = unitGuess(t, now, latest);
-        if (unit != null) {
-            return t + " looks like " + unit + " (epoch seconds expected; the board's clock says " + now + ")";
-        }
-        if (t > LAST_DATETIME_SECOND) {
-            return t + " is after 9999-12-31T23:59:59Z (" + LAST_DATETIME_SECOND
-                    + "), the last second a datetime can hold";
+        String wrongUnit = wrongUnit(t, now, latest, "board");
+        if (wrongUnit != null) {
+            return wrongUnit;
         }
         return String.format(java.util.Locale.ROOT,
                 "%d is %.1f days ahead of the board's clock (%d); with decay_factor=%s at most %d seconds "
@@ -76,6 +72,28 @@ final class Timestamps {
                         + "other user's score to 0",
                 t, ((double) t - (double) now) / Decay.SECONDS_PER_DAY, now, decay.factor, horizon,
                 horizon / Decay.SECONDS_PER_DAY);
+    }
+
+    /**
+     * Why an event timestamp {@code t} is refused, or null: no decay limits an event's stamp,
+     * only the datetime bound (the event processor's rule, worded like the board's).
+     */
+    public static String eventProblem(long t, long now) {
+        return t <= LAST_DATETIME_SECOND ? null : wrongUnit(t, now, LAST_DATETIME_SECOND, "processor");
+    }
+
+    /** The message for a {@code t} past {@code latest} that looks like another unit or lies past
+     *  the datetime bound; null when neither. */
+    private static String wrongUnit(long t, long now, long latest, String clockOwner) {
+        String unit = unitGuess(t, now, latest);
+        if (unit != null) {
+            return t + " looks like " + unit + " (epoch seconds expected; the " + clockOwner + "'s clock says " + now + ")";
+        }
+        if (t > LAST_DATETIME_SECOND) {
+            return t + " is after 9999-12-31T23:59:59Z (" + LAST_DATETIME_SECOND
+                    + "), the last second a datetime can hold";
+        }
+        return null;
     }
 
     /** How far back a timestamp read in another unit may lie and still look like that unit. */
