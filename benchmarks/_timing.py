@@ -81,13 +81,18 @@ def from_values(name: str, values: list, unit: str = "second", metadata: dict | 
 
 
 def time_calls(fn, args: list):
-    """A time function calling ``fn(args[i % len(args)])``, each call its own loop."""
+    """A time function calling ``fn(arg)`` once per loop, taking ``args`` in turn; each call
+    goes on where the previous one stopped, so small loop counts still cover every argument."""
     n = len(args)
     pc = time.perf_counter
+    pos = [0]
 
     def time_func(loops: int) -> float:
+        start = pos[0]
         t0 = pc()
-        for i in range(loops):
+        for i in range(start, start + loops):
             fn(args[i % n])
-        return pc() - t0
+        dt = pc() - t0
+        pos[0] = (start + loops) % n
+        return dt
     return time_func

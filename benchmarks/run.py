@@ -122,7 +122,11 @@ def run_part(part: str, mode: str, redis_socket) -> list:
         cmd = [sys.executable, os.path.abspath(__file__), "--part", part, "--mode", mode, "--part-out", out]
         if redis_socket:
             cmd += ["--redis-socket", redis_socket]
-        subprocess.run(cmd, check=True, timeout=1800)
+        try:
+            subprocess.run(cmd, check=True, timeout=1800)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            progress(f"part {part} failed ({exc}); its rows are left out")
+            return []
         with open(out + ".json") as f:
             layout = json.load(f)
         suite = pyperf.BenchmarkSuite.load(out + ".pyperf.json")

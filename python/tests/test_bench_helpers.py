@@ -101,3 +101,11 @@ def test_loading_the_original_leaves_import_giving_ours():
     assert sys.modules["cpp_leaderboard"] is cpp_leaderboard
     assert "cpp_event_processor" not in sys.modules or sys.modules["cpp_event_processor"] is not mods[0]
     assert mods[1].__file__.endswith(".so")
+
+
+def test_time_calls_takes_the_arguments_in_turn_across_calls():
+    seen = []
+    tf = _timing.time_calls(seen.append, [1, 2, 3])
+    tf(2)
+    tf(2)
+    assert seen == [1, 2, 3, 1]
