@@ -116,6 +116,7 @@ def cold(n: int, cfg, redis_socket) -> tuple:
     names = who_runs(redis_socket)
     values = {w: {op: [] for op in OPS} for w in names}
     rss, heap, skipped = {w: [] for w in names}, [], {}
+    cut = {}  # (who, op) -> fewest calls a child managed within its time budget
     for r in range(cfg["cold_runs"]):
         k = r % len(names)
         for who in names[k:] + names[:k]:
@@ -131,6 +132,9 @@ def cold(n: int, cfg, redis_socket) -> tuple:
             got = json.loads(proc.stdout.strip().splitlines()[-1])
             for op in OPS:
                 values[who][op].append(got[op])
+                done = got.get(op + "_calls", cfg["cold_calls"])
+                if done < cfg["cold_calls"]:
+                    cut[who, op] = min(done, cut.get((who, op), done))
             rss[who].append(got["rss_bytes"])
             if got.get("heap_bytes") is not None:
                 heap.append(got["heap_bytes"] / n)
@@ -140,6 +144,8 @@ def cold(n: int, cfg, redis_socket) -> tuple:
         res = {w: from_values(f"board/{n}/cold/{op}/{w}", v[op], metadata=meta)
                for w, v in values.items() if v[op]}
         res["skipped"] = skipped
+        res["notes"] = [f"{w}: the mean of its first {k} calls (cut off after 5 s)"
+                        for (w, o), k in sorted(cut.items()) if o == op]
         out.append((f"{op}, {n:,} users, cold (first {cfg['cold_calls']:,} calls)", res))
     memory = {w: from_values(f"memory/{n}/rss/{w}", v, unit="byte", metadata={"users": n})
               for w, v in rss.items() if v}
@@ -184,7 +190,7 @@ def cold_child(who: str, n: int, calls: int, redis_socket: str | None) -> dict:
         while i < calls:
             fn(args[i % len(args)])
             i += 1
-            if i % 50 == 0 and pc() - t0 > budget:
+            if (i < 50 or i % 50 == 0) and pc() - t0 > budget:  # the original at 1M: ~1 s a call
                 break
         out[op] = (pc() - t0) / i
         out[op + "_calls"] = i

@@ -40,10 +40,18 @@ def contenders() -> dict:
     return out
 
 
+# The original has no close(); its destructor stops its threads, and destroying one (like
+# swapping its callback while its workers run) now and then kills the process with "GIL is
+# released" (a py::function released without the GIL). Its processors are kept, idle, instead.
+_KEPT = []
+
+
 def _close(p) -> None:
     close = getattr(p, "close", None)
-    if close is not None:  # the original has none: its destructor stops its threads
+    if close is not None:
         close()
+    else:
+        _KEPT.append(p)
 
 
 def _push_all(push, events) -> None:

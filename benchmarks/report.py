@@ -42,6 +42,9 @@ def table(section: dict, command: str) -> list:
     skipped = {w: why for row in section["rows"] for w, why in row.get("skipped", {}).items()}
     for w, why in sorted(skipped.items()):
         lines.append(f"\n{w}: skipped ({why})")
+    for row in section["rows"]:
+        for note in row.get("notes", []):
+            lines.append(f"\n{row['name']}: {note}")
     return lines + [""]
 
 

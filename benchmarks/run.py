@@ -55,8 +55,8 @@ def stats(bench) -> dict:
 def section(title, unit, row_label, rows, columns, load, values, ratio_to=None) -> dict:
     out_rows = []
     for name, res in rows:
-        out_rows.append({"name": name, "stats": {w: stats(b) for w, b in res.items() if w != "skipped"},
-                         "skipped": res.get("skipped", {})})
+        out_rows.append({"name": name, "stats": {w: stats(b) for w, b in res.items() if w not in ("skipped", "notes")},
+                         "skipped": res.get("skipped", {}), "notes": res.get("notes", [])})
     present = [c for c in columns if any(c in r["stats"] for r in out_rows)]
     sec = {"title": title, "unit": unit, "row_label": row_label, "rows": out_rows, "columns": present,
            "load": load, "values": values}
@@ -66,7 +66,7 @@ def section(title, unit, row_label, rows, columns, load, values, ratio_to=None) 
 
 
 def benches(rows) -> list:
-    return [b for _name, res in rows for w, b in res.items() if w != "skipped"]
+    return [b for _name, res in rows for w, b in res.items() if w not in ("skipped", "notes")]
 
 
 def ingest(icfg) -> list:
@@ -122,10 +122,14 @@ def run_part(part: str, mode: str, redis_socket) -> list:
         cmd = [sys.executable, os.path.abspath(__file__), "--part", part, "--mode", mode, "--part-out", out]
         if redis_socket:
             cmd += ["--redis-socket", redis_socket]
-        try:
-            subprocess.run(cmd, check=True, timeout=1800)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            progress(f"part {part} failed ({exc}); its rows are left out")
+        for attempt in (1, 2):  # the original C++ extension crashes now and then: one retry
+            try:
+                subprocess.run(cmd, check=True, timeout=1800)
+                break
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                progress(f"part {part} failed ({exc})" + ("; trying once more" if attempt == 1 else
+                                                          "; its rows are left out"))
+        else:
             return []
         with open(out + ".json") as f:
             layout = json.load(f)
