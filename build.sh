@@ -5,8 +5,9 @@
 #                         editable plus its dev/test extras
 #   ./build.sh test       set up, then JUnit (mvn -q test) and pytest
 #   ./build.sh demo       set up, then the main job (the live dashboard)
-#   ./build.sh bench      set up, then every benchmark (args go to benchmarks/run.py)
-#   ./build.sh soak       set up, then the soak test (args go to benchmarks/soak.py)
+#   ./build.sh bench      set up, then every comparison (args go to benchmarks/run.py: --quick,
+#                         --smoke, --only SECTION); STREAMRANK_ORIGINAL_PATH adds the original
+#   ./build.sh soak       set up, then the soak test (args go to python/tests/soak.py)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -101,6 +102,6 @@ case "$cmd" in
         exec "$PY" examples/quickstart.py "$@"
         ;;
     bench) setup; exec "$PY" benchmarks/run.py "$@" ;;
-    soak) setup; exec "$PY" benchmarks/soak.py "$@" ;;
+    soak) setup; exec "$PY" python/tests/soak.py "$@" ;;
     *) die "unknown command '$cmd' (use: ./build.sh [setup|test|demo|bench|soak])" ;;
 esac

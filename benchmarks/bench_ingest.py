@@ -6,8 +6,11 @@
 * streamrank:       ``EventStreamProcessor.push_event`` with the guide's ``flush_events_to_db``
                     (``transaction.atomic()`` + ``bulk_create``) as the flush callback, with the
                     guide's 4 worker threads and again with 1;
-* pure Python:      the processor issue's pure-Python pipeline (list + thread + batches)
-                    with the same callback, from ``benchmarks/bench_processor.py``.
+* pure Python:      the plain-Python pipeline of ``baselines/pipeline.py`` (SimpleQueue + one
+                    worker thread) with the same callback.
+
+The callback is the example project's ``flush_events_to_db``
+(``examples/discord_django/core/cpp_integration.py``, the guide's code as written).
 
 Figures: events/s *accepted* (the producer loop's rate: what the bot's event handler sees) and
 events/s *persisted* (from the first push until every row is committed, checked by counting the
@@ -33,7 +36,7 @@ import warnings
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from _common import progress  # noqa: E402
+from _timing import progress  # noqa: E402
 
 CONFIG = dict(buffer_size=16384, num_threads=4, batch_size=500, flush_interval_ms=1000)  # the guide's
 
@@ -64,28 +67,10 @@ class Counters:
             return self.inserts, self.connections
 
 
-def guide_flush_callback(DiscordEventLog):
-    """The guide's ``flush_events_to_db``, as written there."""
-    from django.db import transaction
-    from django.utils import timezone
-
-    def flush_events_to_db(events):
-        """Batched database write - runs in thread pool"""
-        event_objects = [
-            DiscordEventLog(
-                event_type=e['type'],
-                user_id=e['user_id'],
-                channel_id=e['channel_id'],
-                timestamp=timezone.datetime.fromtimestamp(e['timestamp']),
-                metadata={'raw': True}
-            )
-            for e in events
-        ]
-
-        # Bulk insert - much faster than individual creates
-        with transaction.atomic():
-            DiscordEventLog.objects.bulk_create(event_objects, batch_size=500)
-
+def guide_flush_callback():
+    """The guide's ``flush_events_to_db``, as the example project ships it (importing the module
+    also creates the guide's module-level processor and leaderboard; they stay idle)."""
+    from core.cpp_integration import flush_events_to_db
     return flush_events_to_db
 
 
@@ -121,10 +106,7 @@ def run_pipeline(make, callback, events):
     Returns (seconds to push, seconds until persisted, accepted)."""
     proc = make()
     try:
-        if hasattr(proc, "set_flush_callback"):
-            proc.set_flush_callback(callback)
-        else:  # bench_processor.PyProcessor takes its callback as an attribute
-            proc.callback = callback
+        proc.set_flush_callback(callback)
         push = proc.push_event
         accepted = 0
         t0 = time.perf_counter()
@@ -155,16 +137,8 @@ def pipelines():
         out["ours_1t"] = ours_one_thread
     except Exception as exc:  # placeholder facade before the processor lands
         progress(f"streamrank processor unavailable: {exc}")
-    try:
-        import bench_processor
-
-        def pure_python(buffer_size, num_threads, batch_size, flush_interval_ms):
-            # Its design has one worker thread; num_threads does not apply.
-            return bench_processor.PyProcessor(buffer_size, batch_size, flush_interval_ms)
-
-        out["pure_python"] = pure_python
-    except Exception as exc:
-        progress(f"pure-Python pipeline unavailable: {exc}")
+    from baselines.pipeline import PyPipeline
+    out["pure_python"] = PyPipeline  # one worker thread by design; num_threads does not apply
     return out
 
 
@@ -196,7 +170,7 @@ def measure(db: str, pg_port: int | None, events_n: int, before_n: int, repeats:
     now = int(time.time())
     big = make_events(events_n, now)
     small = make_events(before_n, now)
-    guide_callback = guide_flush_callback(Log)
+    guide_callback = guide_flush_callback()
     batches = [0]
     batches_lock = threading.Lock()
 

@@ -1,385 +1,262 @@
-"""Every benchmark in one command: writes docs/benchmarks.md, docs/benchmarks.json and PNG plots in
-docs/img/. Progress goes to stderr while it runs.
+"""Every comparison of issue 13 in one command, each row ours vs the alternatives measured in the
+same run, contenders alternating. Writes docs/benchmarks.json (the tables' numbers),
+docs/benchmarks.pyperf.json (every raw value, pyperf format) and docs/benchmarks-tables.md.
 
-    ./build.sh bench            # full run (< 20 min on a 2-core machine)
-    ./build.sh bench --quick    # smaller sizes, fewer repeats (< 3 min)
-    .venv/bin/python benchmarks/run.py --render docs/benchmarks.json   # redo report + plots only
+    ./build.sh bench            # full: 10K, 100K and 1M users (about 20 min on 2 cores)
+    ./build.sh bench --quick    # 10K users, fewer values (about 3 min)
+    ./build.sh bench --smoke    # a tiny size, one value per contender (a test runs this)
 
-Sections (each measured side by side in the same run):
-  1. JVM start and first-call latency (fresh interpreters)
-  2. leaderboard: ours vs sortedcontainers vs Redis sorted sets vs SQL ORDER BY (SQLite, PostgreSQL)
-     at 1K..1M users: update, top-10, rank, page of 50; memory per user; snapshot save/load
-  3. the event processor alone (no database): ours vs a pure-Python pipeline
-  4. event ingestion into Django (SQLite, PostgreSQL): ours vs a pure-Python pipeline vs the
-     guide's one-ORM-write-per-event "before"
-  5. JMH of the Java core
-Servers (redis-server, PostgreSQL) are started on loopback for the run and stopped at its end.
+The original C++ extension is a contender only when STREAMRANK_ORIGINAL_PATH names a folder
+holding a hand-built cpp_event_processor*.so and cpp_leaderboard*.so (nothing of it is in this
+repository); its rows are skipped otherwise. A throwaway redis-server on loopback serves the
+Redis rows (skipped when redis-server cannot be started).
+
+Each in-process part (the event path, the warm board at each size) runs in a fresh child
+process of its own (``--part``), so no part inherits another's JVM heap, JIT state or modules.
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
+import platform
 import signal
-import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from _common import Steps, load_average, machine, progress  # noqa: E402
+import pyperf  # noqa: E402
 
-FULL = dict(mode="full", sizes=[1_000, 10_000, 100_000, 1_000_000], repeats=5, budget_s=0.08,
-            sql_max=1_000_000, snapshot_sizes=[100_000, 1_000_000], jvm_runs=5,
-            ingest_events=20_000, before_events=500, ingest_repeats=5,
-            proc_events=300_000, proc_guide_events=20_000,
-            jmh_args=["-f", "1", "-wi", "2", "-i", "3", "-w", "1s", "-r", "1s"])
-QUICK = dict(mode="quick", sizes=[1_000, 10_000, 100_000], repeats=3, budget_s=0.04,
-             sql_max=100_000, snapshot_sizes=[100_000], jvm_runs=3,
-             ingest_events=10_000, before_events=200, ingest_repeats=3,
-             proc_events=100_000, proc_guide_events=5_000,
-             jmh_args=["-f", "1", "-wi", "1", "-i", "2", "-w", "300ms", "-r", "300ms", "-p", "users=100000"])
+from _timing import progress  # noqa: E402
+from baselines import original  # noqa: E402
 
-STARTUP_CODE = r"""
-import json, time
-t0 = time.perf_counter()
-import {module}
-t1 = time.perf_counter()
-{construct}
-t2 = time.perf_counter()
-{first}
-t3 = time.perf_counter()
-{first}
-t4 = time.perf_counter()
-print(json.dumps({{"import_s": t1 - t0, "construct_s": t2 - t1, "first_call_s": t3 - t2,
-                  "second_call_s": t4 - t3}}))
-"""
-STARTUP = {
-    "leaderboard": dict(
-        module="cpp_leaderboard",
-        construct="obj = cpp_leaderboard.Leaderboard(decay_factor=0.95, max_users=100000)",
-        first="obj.update_user('u1', 5.0, 0); obj.get_top_users(10); obj.get_user_rank('u1')"),
-    "processor": dict(
-        module="cpp_event_processor",
-        construct="obj = cpp_event_processor.EventStreamProcessor(16384, 4, 500, 1000); "
-                  "obj.set_flush_callback(lambda events: None)",
-        first="obj.push_event('message', 'u1', 'c1', 0); obj.flush_now()"),
+MODES = {
+    "full": dict(sizes=[10_000, 100_000, 1_000_000], values=7, min_time=0.05, warmup_s=1.0,
+                 cold_runs=3, cold_calls=1000, events=100_000, startup_runs=7,
+                 ingest=dict(dbs=("sqlite", "pg"), events=20_000, before=500, repeats=3)),
+    "quick": dict(sizes=[10_000], values=3, min_time=0.03, warmup_s=0.5,
+                  cold_runs=2, cold_calls=1000, events=30_000, startup_runs=3,
+                  ingest=dict(dbs=("sqlite",), events=5_000, before=100, repeats=2)),
+    "smoke": dict(sizes=[1_000], values=1, min_time=0.002, warmup_s=0.05,
+                  cold_runs=1, cold_calls=50, events=2_000, startup_runs=1, ingest=None),
 }
 
 
-def versions(redis_server=None, pg_server=None) -> dict:
-    def mod(name):
+def stats(bench) -> dict:
+    values = bench.get_values()
+    return {"median": bench.median(), "q1": bench.percentile(25), "q3": bench.percentile(75),
+            "min": min(values), "max": max(values), "n": len(values)}
+
+
+def section(title, unit, row_label, rows, columns, load, values, ratio_to=None) -> dict:
+    out_rows = []
+    for name, res in rows:
+        out_rows.append({"name": name, "stats": {w: stats(b) for w, b in res.items() if w not in ("skipped", "notes")},
+                         "skipped": res.get("skipped", {}), "notes": res.get("notes", [])})
+    present = [c for c in columns if any(c in r["stats"] for r in out_rows)]
+    sec = {"title": title, "unit": unit, "row_label": row_label, "rows": out_rows, "columns": present,
+           "load": load, "values": values}
+    if ratio_to is not None:
+        sec["ratio_to"] = ratio_to
+    return sec
+
+
+def benches(rows) -> list:
+    return [b for _name, res in rows for w, b in res.items() if w not in ("skipped", "notes")]
+
+
+def ingest(icfg) -> list:
+    """bench_ingest.py per database (PostgreSQL: a throwaway server), as rows of seconds/event."""
+    from _timing import from_values
+    from baselines.servers import PostgresServer
+    rows = []
+    for db in icfg["dbs"]:
+        progress(f"ingestion into {db}")
+        cmd = [sys.executable, os.path.join(HERE, "bench_ingest.py"), "--db", db, "--json", "--events",
+               str(icfg["events"]), "--before-events", str(icfg["before"]), "--repeats", str(icfg["repeats"])]
+        pg = None
         try:
-            m = __import__(name)
-            return getattr(m, "__version__", getattr(m, "VERSION", "?"))
-        except Exception:
-            return "n/a"
-    out = {"django": mod("django"), "sortedcontainers": mod("sortedcontainers"),
-           "redis-py": mod("redis"), "psycopg": mod("psycopg"), "matplotlib": mod("matplotlib"),
-           "sqlite": sqlite3.sqlite_version,
-           "redis-server": redis_server.version if redis_server else "n/a",
-           "postgresql": pg_server.version if pg_server else "n/a"}
-    try:
-        out["streamrank"] = __import__("streamrank").__version__
-    except Exception:
-        out["streamrank"] = "n/a"
-    return out
+            if db == "pg":
+                pg = PostgresServer().start()
+                cmd += ["--pg-port", str(pg.port)]
+            proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=900)
+            got = json.loads(proc.stdout.strip().splitlines()[-1])
+        except Exception as exc:
+            progress(f"  ingestion into {db} skipped: {exc}")
+            continue
+        finally:
+            if pg is not None:
+                pg.stop()
+        for key, label in (("accepted_per_s", "accepted (the pushing loop)"),
+                           ("persisted_per_s", "persisted (first push until committed)")):
+            rows.append((f"{db}: {label}", {w: from_values(f"ingest/{db}/{key}/{w}", [1 / r for r in row[key]])
+                                            for w, row in got["rows"].items()}))
+    return rows
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               "unknown")
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+    import jpype
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "java": java,
+            "jpype": jpype.__version__}
 
 
 def git_commit() -> str:
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                             text=True, timeout=10).stdout.strip()
-        # The report's own outputs under docs/ do not count as changes to what was measured.
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return sha + (" (with uncommitted changes)" if dirty else "")
-    except Exception:
-        return "n/a"
+    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs"],
+                           cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return sha + (" (with uncommitted changes)" if dirty else "")
 
 
-# ------------------------------------------------------------------------------------- sections
-
-def section_startup(cfg, step) -> dict:
-    """Fresh interpreters: import, construct (starts the JVM), first call, second call; plus the
-    cost of the interpreter alone and of importing sortedcontainers, for scale."""
-    out = {}
-    for name, parts in STARTUP.items():
-        step(f"JVM start + first call: {name} ({cfg['jvm_runs']} fresh interpreters)")
-        runs = []
-        for _ in range(cfg["jvm_runs"]):
-            t0 = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-c", STARTUP_CODE.format(**parts)],
-                                  capture_output=True, text=True, timeout=120)
-            wall = time.perf_counter() - t0
-            if proc.returncode != 0:
-                out[name] = {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
+def run_part(part: str, mode: str, redis_socket) -> list:
+    """One in-process part in a fresh child; returns its rows with pyperf benchmarks."""
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="bench-part-") as tmp:
+        out = os.path.join(tmp, "part")
+        cmd = [sys.executable, os.path.abspath(__file__), "--part", part, "--mode", mode, "--part-out", out]
+        if redis_socket:
+            cmd += ["--redis-socket", redis_socket]
+        for attempt in (1, 2):  # the original C++ extension crashes now and then: one retry
+            try:
+                subprocess.run(cmd, check=True, timeout=1800)
                 break
-            row = json.loads(proc.stdout.strip().splitlines()[-1])
-            row["process_s"] = wall
-            runs.append(row)
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                progress(f"part {part} failed ({exc})" + ("; trying once more" if attempt == 1 else
+                                                          "; its rows are left out"))
         else:
-            out[name] = {k: [r[k] for r in runs] for k in runs[0]}
-    base = []
-    for _ in range(cfg["jvm_runs"]):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import sortedcontainers"], check=True)
-        base.append(time.perf_counter() - t0)
-    out["python_only"] = {"process_s": base}
-    return out
+            return []
+        with open(out + ".json") as f:
+            layout = json.load(f)
+        suite = pyperf.BenchmarkSuite.load(out + ".pyperf.json")
+    by_name = {b.get_name(): b for b in suite.get_benchmarks()}
+    return [(name, {**{w: by_name[b] for w, b in names.items()}, "skipped": skipped})
+            for name, names, skipped in layout]
 
 
-def ipc_round_trip(redis_server, repeats) -> dict:
-    """Redis PING from redis-py over TCP loopback and the Unix socket: what one round trip to
-    another process costs on this machine (context for every client/server baseline)."""
-    import redis
-    from _common import calibrate, sample_median
-    out = {}
-    for label, kw in (("tcp", redis_server.client_kwargs(tcp=True)), ("unix", redis_server.client_kwargs())):
-        r = redis.Redis(**kw)
-        fn = lambda _a: r.ping()  # noqa: E731
-        calls = calibrate(fn, [None], 0.05)
-        out[label] = [sample_median(fn, [None], calls) for _ in range(repeats)]
-        r.close()
-    return out
+def part_main(part: str, mode: str, out: str, redis_socket) -> int:
+    """Child side of run_part: measure, then write the rows (pyperf suite + layout)."""
+    cfg = MODES[mode]
+    if part == "events":
+        import bench_events
+        rows = bench_events.run(cfg)
+    else:  # board:N
+        import bench_board
+        rows = bench_board.warm(int(part.split(":")[1]), cfg, redis_socket)
+    layout = [(name, {w: b.get_name() for w, b in res.items() if w != "skipped"}, res.get("skipped", {}))
+              for name, res in rows]
+    with open(out + ".json", "w") as f:
+        json.dump(layout, f)
+    pyperf.BenchmarkSuite(benches(rows)).dump(out + ".pyperf.json", replace=True)
+    return 0
 
-
-def jpype_call_cost(repeats) -> list:
-    """Median latency of one bare Python-to-Java call (``System.nanoTime()``), per repeat."""
-    import jpype
-    from streamrank import _jvm
-    from _common import calibrate, sample_median
-    _jvm.start()
-    nano = jpype.JClass("java.lang.System").nanoTime
-    fn = lambda _a: nano()  # noqa: E731
-    calls = calibrate(fn, [None], 0.05)
-    for _ in range(20000):  # JIT and JPype caches warm
-        nano()
-    return [sample_median(fn, [None], calls) for _ in range(repeats)]
-
-
-def section_leaderboards(cfg, step, redis_server, pg_server, models) -> list:
-    import compare_leaderboards as cl
-    from baselines.boards import RedisBoard, SortedBoard, SqlBoard
-    now = int(time.time())
-    ref = now - 31 * 86400
-    sizes = []
-    step("leaderboard: warming up ours (JIT) on a 20K-user board")
-    try:
-        cl.warm_up_ours(2.0 if cfg["mode"] == "quick" else 4.0)
-    except Exception as exc:
-        progress(f"  ours unavailable: {exc}")
-    for n in cfg["sizes"]:
-        contenders = {"ours": cl.OursBoard,
-                      "sortedcontainers": SortedBoard}
-        if redis_server is not None:
-            contenders["redis"] = lambda: RedisBoard(redis_server.client_kwargs(), ref=ref)
-        if models is not None and n <= cfg["sql_max"]:
-            contenders["sqlite"] = lambda: SqlBoard("sqlite", models["User"])
-            if pg_server is not None:
-                contenders["pg"] = lambda: SqlBoard("pg", models["User"])
-        step(f"leaderboard at {n:,} users: {', '.join(contenders)}")
-        sizes.append(cl.measure(n, contenders, cfg["repeats"], cfg["budget_s"], progress,
-                                snapshot=n in cfg["snapshot_sizes"], now=now))
-    return sizes
-
-
-def section_processor(cfg, step) -> dict:
-    """The processor alone, no database: the measurements of benchmarks/bench_processor.py
-    (issue 3), ours and its pure-Python baseline interleaved per repeat."""
-    step(f"processor alone: {cfg['proc_events']:,} events per run, {cfg['repeats']} repeats")
-    import bench_processor as bp
-    events = bp.make_events(cfg["proc_events"])
-    guide_events = events[:cfg["proc_guide_events"]]
-    bp.push_to_callback(bp.ours, events[:50_000])  # JIT warm-up, both paths once
-    bp.push_only(bp.ours, events[:50_000])
-    bp.push_to_callback(bp.baseline, events[:20_000])
-    rows = {k: [] for k in ("floor", "push", "push_py", "cb", "cb_py", "guide")}
-
-    def add(key, value):
-        # bench_processor's measures return (figure, CPU seconds per event) or a bare figure.
-        if isinstance(value, tuple):
-            rows.setdefault(key + "_cpu", []).append(value[1])
-            value = value[0]
-        rows[key].append(value)
-
-    for r in range(cfg["repeats"]):
-        progress(f"processor alone: repeat {r + 1}/{cfg['repeats']}")
-        add("floor", bp.loop_floor(events))
-        add("push", bp.push_only(bp.ours, events))
-        add("push_py", bp.push_only(bp.baseline, events))
-        add("cb", bp.push_to_callback(bp.ours, events))
-        add("cb_py", bp.push_to_callback(bp.baseline, events))
-        add("guide", bp.guide_pattern(guide_events))
-    return {"events": cfg["proc_events"], "guide_events": cfg["proc_guide_events"], "rows": rows}
-
-
-def section_ingest(cfg, step, pg_server) -> dict:
-    out = {}
-    dbs = [("sqlite", None)] + ([("pg", pg_server.port)] if pg_server is not None else [])
-    for db, port in dbs:
-        step(f"ingestion into {db}: {cfg['ingest_events']:,} events per pipeline run, "
-             f"{cfg['before_events']:,} per 'before' run, {cfg['ingest_repeats']} repeats")
-        cmd = [sys.executable, os.path.join(HERE, "bench_ingest.py"), "--db", db, "--json",
-               "--events", str(cfg["ingest_events"]), "--before-events", str(cfg["before_events"]),
-               "--repeats", str(cfg["ingest_repeats"])]
-        if port:
-            cmd += ["--pg-port", str(port)]
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=900)
-        if proc.returncode != 0 or not proc.stdout.strip():
-            out[db] = {"error": f"bench_ingest.py exited with {proc.returncode}"}
-            continue
-        out[db] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return out
-
-
-def _jar_is_fresh(jar: str) -> bool:
-    """True when ``jar`` exists and is newer than every pom and Java source it is built from."""
-    if not os.path.exists(jar):
-        return False
-    built = os.path.getmtime(jar)
-    sources = [os.path.join(ROOT, "pom.xml"), os.path.join(ROOT, "java-core", "pom.xml"),
-               os.path.join(ROOT, "benchmarks", "jmh", "pom.xml")]
-    for top in (os.path.join(ROOT, "java-core", "src", "main"), os.path.join(ROOT, "benchmarks", "jmh", "src")):
-        for folder, _dirs, files in os.walk(top):
-            sources += [os.path.join(folder, f) for f in files]
-    return all(os.path.getmtime(p) < built for p in sources if os.path.exists(p))
-
-
-def section_jmh(cfg, step) -> dict:
-    step("JMH: building the benchmark jar (mvn -Pbench package)")
-    jar = os.path.join(ROOT, "benchmarks", "jmh", "target", "streamrank-jmh.jar")
-    t0 = time.perf_counter()
-    if _jar_is_fresh(jar):
-        progress("  the JMH jar is newer than every Java source and pom: no rebuild")
-        build = subprocess.CompletedProcess([], 0, "", "")
-    else:
-        build = subprocess.run(["mvn", "-B", "-q", "-o", "-Pbench", "-DskipTests", "package"], cwd=ROOT,
-                               capture_output=True, text=True)
-        if build.returncode != 0:  # offline failed (a plugin not cached yet): allow the network
-            build = subprocess.run(["mvn", "-B", "-q", "-Pbench", "-DskipTests", "package"], cwd=ROOT,
-                                   capture_output=True, text=True)
-    build_s = time.perf_counter() - t0
-    if build.returncode != 0 or not os.path.exists(jar):
-        return {"error": "mvn -Pbench package failed: " + (build.stdout + build.stderr).strip()[-500:]}
-    listing = subprocess.run(["java", "-jar", jar, "-l"], capture_output=True, text=True).stdout
-    names = [line.strip() for line in listing.splitlines() if line.strip().startswith("io.streamrank")]
-    step(f"JMH: running {len(names)} benchmarks ({' '.join(cfg['jmh_args'])})")
-    with tempfile.TemporaryDirectory(prefix="bench-jmh-") as tmp:
-        result = os.path.join(tmp, "jmh.json")
-        cmd = ["java", "-jar", jar, *cfg["jmh_args"], "-rf", "json", "-rff", result]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for line in proc.stdout:  # JMH's own lines, condensed into progress
-            if line.startswith("# Benchmark:"):
-                progress("  JMH " + line.split(":", 1)[1].strip())
-        proc.wait()
-        if proc.returncode != 0 or not os.path.exists(result):
-            return {"error": f"JMH exited with {proc.returncode}", "build_s": build_s}
-        with open(result) as f:
-            raw = json.load(f)
-    rows = []
-    for b in raw:
-        pm = b["primaryMetric"]
-        rows.append({"benchmark": b["benchmark"].replace("io.streamrank.bench.", ""),
-                     "mode": b["mode"], "params": b.get("params", {}), "threads": b.get("threads", 1),
-                     "score": pm["score"], "error": pm.get("scoreError"), "unit": pm["scoreUnit"],
-                     "samples": [x for run in pm.get("rawData", []) for x in run]})
-    return {"rows": rows, "command": " ".join(["java -jar benchmarks/jmh/target/streamrank-jmh.jar",
-                                                *cfg["jmh_args"]]), "build_s": build_s,
-            "jdk": raw[0].get("jdkVersion", "?") if raw else "?",
-            "vm": raw[0].get("vmName", "?") if raw else "?"}
-
-
-# ------------------------------------------------------------------------------------------ main
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (< 3 min)")
-    ap.add_argument("--out", default=os.path.join(ROOT, "docs"), help="folder for benchmarks.md/.json and img/")
-    ap.add_argument("--skip", action="append", default=[], choices=("startup", "leaderboard", "processor", "ingest", "jmh"),
-                    help="leave a section out (repeatable)")
-    ap.add_argument("--render", metavar="JSON", help="only redo the report and plots from a results file")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="10K users, fewer values (about 3 min)")
+    mode.add_argument("--smoke", action="store_true", help="a tiny size, one value (seconds; for tests)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs"), help="folder for the outputs (default docs/)")
+    ap.add_argument("--only", action="append", choices=("events", "board", "startup", "ingest"),
+                    help="run only these sections (repeatable)")
+    ap.add_argument("--render", metavar="JSON", help="only rewrite the tables from a benchmarks.json")
+    ap.add_argument("--part", help=argparse.SUPPRESS)
+    ap.add_argument("--mode", help=argparse.SUPPRESS)
+    ap.add_argument("--part-out", help=argparse.SUPPRESS)
+    ap.add_argument("--redis-socket", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-
+    if args.part:
+        return part_main(args.part, args.mode, args.part_out, args.redis_socket)
     import report
     if args.render:
         with open(args.render) as f:
-            results = json.load(f)
-        report.write(results, args.out)
-        progress(f"wrote {os.path.join(args.out, 'benchmarks.md')}")
+            print(report.write(json.load(f), args.out))
         return 0
-
-    # A SIGTERM (a CI timeout, kill) unwinds like Ctrl-C, so the servers below are stopped.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    cfg = QUICK if args.quick else FULL
-    command = "./build.sh bench" + (" --quick" if args.quick else "") + \
-        "".join(f" --skip {s}" for s in args.skip)
-    total = 2 + (2 if "startup" not in args.skip else 0) + \
-        (len(cfg["sizes"]) + 1 if "leaderboard" not in args.skip else 0) + \
-        (1 if "processor" not in args.skip else 0) + (2 if "ingest" not in args.skip else 0) + (2 if "jmh" not in args.skip else 0)
-    step = Steps(total)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds: redis-server is stopped
+    name = "smoke" if args.smoke else "quick" if args.quick else "full"
+    cfg = MODES[name]
+    only = set(args.only or ("events", "board", "startup") + (("ingest",) if cfg["ingest"] else ()))
+    command = "./build.sh bench" + {"full": "", "quick": " --quick", "smoke": " --smoke"}[name] + \
+        "".join(f" --only {s}" for s in sorted(args.only or ()))
     t_start = time.time()
-    results = {"command": command, "config": cfg, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-               "machine": machine(), "load_start": load_average(), "commit": git_commit(),
-               "notes": {}}
-    from baselines.servers import PostgresServer, RedisServer
+    results = {"command": command, "mode": name, "config": cfg, "machine": machine(), "commit": git_commit(),
+               "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+               "original": ("built by hand, loaded from " + os.environ[original.ENV]) if original.available()
+               else f"not measured ({original.ENV} unset)", "sections": []}
+    all_benches = []
+    vals = f"{cfg['values']} values per contender, taken in alternating rounds"
+    cols = ["ours", "sortedcontainers", "original", "redis"]
 
-    with contextlib.ExitStack() as stack:
-        step("starting redis-server and PostgreSQL on loopback (temporary, no persistence)")
-        redis_server = pg_server = None
-        try:
-            redis_server = stack.enter_context(RedisServer())
-        except Exception as exc:
-            results["notes"]["redis"] = f"skipped: {exc}"
-            progress(f"  Redis baseline skipped: {exc}")
-        try:
-            pg_server = stack.enter_context(PostgresServer())
-        except Exception as exc:
-            results["notes"]["postgresql"] = f"skipped: {exc}"
-            progress(f"  PostgreSQL baselines skipped: {exc}")
-        models = None
-        try:
-            from baselines.django_env import configure
-            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-sqlite-"))
-            models = configure(os.path.join(tmp, "db.sqlite3"), pg_server.dsn() if pg_server else None)
-            results["models"] = models["source"]
-        except Exception as exc:
-            results["notes"]["django"] = f"SQL baselines skipped: {exc}"
-        results["versions"] = versions(redis_server, pg_server)
-        step("IPC round trip (Redis PING), one bare JPype call")
-        if redis_server is not None:
-            results["ipc"] = ipc_round_trip(redis_server, cfg["repeats"])
-        if "startup" not in args.skip:
-            results["startup"] = section_startup(cfg, step)
-        try:
-            results["jpype_call"] = jpype_call_cost(cfg["repeats"])
-        except Exception as exc:
-            results["notes"]["jpype"] = f"JVM unavailable: {exc}"
-        if "leaderboard" not in args.skip:
-            results["leaderboard"] = section_leaderboards(cfg, step, redis_server, pg_server, models)
-        if "processor" not in args.skip:
+    def load():
+        return os.getloadavg()[0]
+
+    def add(rows, l0, title, unit, label, columns, values, ratio_to=None):
+        all_benches.extend(benches(rows))
+        results["sections"].append(section(title, unit, label, rows, columns, (l0, load()), values, ratio_to))
+
+    from baselines.servers import RedisServer
+    redis = None
+    try:
+        if "board" in only:
             try:
-                results["processor"] = section_processor(cfg, step)
+                redis = RedisServer().start(install=name != "smoke")  # smoke: never apt-get
             except Exception as exc:
-                results["notes"]["processor"] = f"processor benchmark skipped: {type(exc).__name__}: {exc}"
-                progress(f"  processor benchmark skipped: {exc}")
-        if "ingest" not in args.skip:
-            results["ingest"] = section_ingest(cfg, step, pg_server)
-        if "jmh" not in args.skip:
-            results["jmh"] = section_jmh(cfg, step)
-        progress("stopping the servers")
-    results["load_end"] = load_average()
+                progress(f"Redis rows skipped: {exc}")
+        sock = redis.socket if redis else None
+        if "events" in only:
+            l0 = load()
+            add(run_part("events", name, None), l0, "Event path: push through delivery, and steady push_event",
+                "ns", "workload (per event)", ["ours", "python", "original", "no-op function (loop floor)"],
+                f"{vals}; one value = {cfg['events']:,} events", ratio_to=["python", "original"])
+        if "board" in only:
+            import bench_board
+            for n in cfg["sizes"]:
+                l0 = load()
+                add(run_part(f"board:{n}", name, sock), l0, f"Leaderboard, {n:,} users, warm", "us",
+                    "operation (per call)", cols, vals)
+            mem = []
+            for n in cfg["sizes"]:
+                l0 = load()
+                rows, memory = bench_board.cold(n, cfg, sock)
+                mem.append(memory)
+                add(rows, l0, f"Leaderboard, {n:,} users, cold: mean of the first {cfg['cold_calls']:,} calls "
+                    "of a fresh process", "us", "operation (per call)", cols,
+                    f"{cfg['cold_runs']} fresh processes per contender, alternating")
+            l0 = load()
+            heap = [(f"{label}: ours, JVM heap bytes/user", {"ours": r.pop("ours heap bytes/user")})
+                    for label, r in mem if "ours heap bytes/user" in r]
+            add(heap, l0, "Memory: JVM heap per user (ours)", "B", "board", ["ours"],
+                f"{cfg['cold_runs']} fresh processes", ratio_to=[])
+            add([(label.replace("memory, ", ""), r) for label, r in mem], l0,
+                "Memory: process RSS after loading the board (ours: includes the JVM)", "MiB", "board", cols,
+                f"{cfg['cold_runs']} fresh processes", ratio_to=[])
+        if "startup" in only:
+            import bench_startup
+            l0 = load()
+            add(bench_startup.run(cfg), l0,
+                "Start-up: fresh process, import + first Leaderboard() + first update and top-10", "ms", "part",
+                ["ours", "original", "sortedcontainers"],
+                f"{cfg['startup_runs']} fresh processes per contender, alternating")
+        if "ingest" in only:
+            l0 = load()
+            add(ingest(cfg["ingest"] or MODES["quick"]["ingest"]), l0,
+                "Ingestion into Django (the example's flush_events_to_db as the callback)", "us",
+                "measure (per event)", ["ours", "ours_1t", "pure_python", "before_create", "before_acreate"],
+                "runs of benchmarks/bench_ingest.py, pipelines in rotating order")
+    finally:
+        if redis is not None:
+            redis.stop()
     results["duration_s"] = time.time() - t_start
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "benchmarks.json"), "w") as f:
-        json.dump(results, f, indent=1, default=str)
-    report.write(results, args.out)
-    progress(f"done in {results['duration_s'] / 60:.1f} min: wrote {os.path.join(args.out, 'benchmarks.md')}")
+        json.dump(results, f, indent=1)
+    pyperf.BenchmarkSuite(all_benches).dump(os.path.join(args.out, "benchmarks.pyperf.json"), replace=True)
+    progress(f"done in {results['duration_s'] / 60:.1f} min: {report.write(results, args.out)}")
     return 0
 
 

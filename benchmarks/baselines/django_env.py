@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def configure(sqlite_path: str, pg: dict | None, default: str = "sqlite") -> dict:
@@ -23,19 +22,15 @@ def configure(sqlite_path: str, pg: dict | None, default: str = "sqlite") -> dic
     if pg is not None:
         dbs["pg"] = {"ENGINE": "django.db.backends.postgresql", **pg}
     dbs["default"] = dict(dbs[default])
+    # The example project's own models (the guide's code as shipped), not its settings: the
+    # benchmark picks the databases.
     example = os.path.join(ROOT, "examples", "discord_django")
-    if os.path.isfile(os.path.join(example, "core", "models.py")):
-        # The example project's own models (the guide's code as shipped), not its settings:
-        # the benchmark picks the databases.
-        app, source = "core", "examples/discord_django/core/models.py"
-        if example not in sys.path:
-            sys.path.insert(0, example)
-    else:
-        app, source = "guide_models", "benchmarks/baselines/guide_models/models.py (stand-in)"
-        if HERE not in sys.path:
-            sys.path.insert(0, HERE)
+    app, source = "core", "examples/discord_django/core/models.py"
+    if example not in sys.path:
+        sys.path.insert(0, example)
     settings.configure(
         DEBUG=False,
+        BASE_DIR=os.path.dirname(sqlite_path),  # read by the example's cpp_integration module
         DATABASES=dbs,
         INSTALLED_APPS=["django.contrib.contenttypes", app],
         USE_TZ=False,

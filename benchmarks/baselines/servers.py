@@ -11,13 +11,10 @@ import glob
 import os
 import pwd
 import shutil
+import socket
 import subprocess
-import sys
 import tempfile
 import time
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from _common import free_port  # noqa: E402
 
 _apt_updated = False
 
@@ -32,6 +29,13 @@ def _apt_install(package: str) -> None:
         _apt_updated = True
     subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", package],
                    env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _wait_until(ready, timeout: float, what: str) -> None:
@@ -54,8 +58,10 @@ class RedisServer:
         self.dir = None
         self.version = "n/a"
 
-    def start(self) -> "RedisServer":
+    def start(self, install: bool = True) -> "RedisServer":
         binary = shutil.which("redis-server")
+        if binary is None and not install:
+            raise RuntimeError("redis-server is not installed")
         if binary is None:
             _apt_install("redis-server")
             binary = shutil.which("redis-server") or "/usr/bin/redis-server"

@@ -1,6 +1,6 @@
 """Soak test (issue 7): everything at once for N minutes, then exact accounting.
 
-    ./build.sh soak --minutes 10          # or: .venv/bin/python benchmarks/soak.py --minutes 10
+    ./build.sh soak --minutes 10          # or: .venv/bin/python python/tests/soak.py --minutes 10
 
 What runs concurrently:
 
@@ -48,8 +48,17 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, progress  # noqa: E402
+
+
+def progress(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               "unknown")
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": sys.version.split()[0]}
+
 
 # A fixed, pre-touched heap: the JVM's committed heap then cannot grow during the run, so the
 # RSS check measures everything else (Python objects, native buffers, metaspace, code cache,
