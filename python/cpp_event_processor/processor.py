@@ -21,7 +21,6 @@ The pipeline (bounded ingestion, batching, retry, dead letters, statistics) live
 """
 from __future__ import annotations
 
-import atexit
 import itertools
 import logging
 import os
@@ -31,8 +30,8 @@ import threading
 import time
 import weakref
 
-from streamrank import _jvm
-from streamrank._errors import JException, translate
+from streamrank import _jvm, _lifecycle
+from streamrank._errors import JException, is_java, translate
 from streamrank._wire import Packer, Unpacker
 
 __all__ = ["EventStreamProcessor", "DeliveryError"]
@@ -388,7 +387,7 @@ class _Core:
             except BaseException as exc:
                 if n:  # Java did not take them: keep them, first, for the next hand-off
                     self.unsent = list(zip(*columns)) + self.unsent
-                if isinstance(exc, JException):
+                if is_java(exc):  # not isinstance: that aborts the process once the JVM shuts down
                     raise translate(exc) from None
                 raise
             if length:
@@ -629,20 +628,20 @@ _atexit_lock = threading.Lock()
 
 
 def _register_atexit() -> None:
-    """Registers the exit hook once, after the JVM started, so it runs before JPype's own exit
-    hook shuts the JVM down (atexit runs hooks in reverse order of registration)."""
+    """Registers the graceful-stop hook once: streamrank._lifecycle runs it at interpreter exit
+    (before JPype's own exit hook shuts the JVM down) and on a SIGTERM the application does not
+    handle, with one deadline for every open processor."""
     global _atexit_registered
     with _atexit_lock:
         if not _atexit_registered:
-            atexit.register(_close_all_at_exit)
+            _lifecycle.on_stop(_close_all_at_exit)
             _atexit_registered = True
 
 
-def _close_all_at_exit() -> None:
+def _close_all_at_exit(deadline: float) -> None:
     cores = list(_LIVE)
     if not cores or _jvm.STATE.forked:
         return
-    deadline = time.monotonic() + ATEXIT_TIMEOUT_SECONDS
     for core in cores:
         try:
             _close_core(core, max(0.0, deadline - time.monotonic()), at_exit=True)
