@@ -46,6 +46,8 @@ CHILD = textwrap.dedent("""
             pass
     elif mode.startswith("asyncio"):
         asyncio.run(asyncio.sleep(600))
+    elif mode.startswith("close"):
+        p.close()  # no timeout: with a stuck callback this waits forever, in 250 ms Java slices
 """)
 
 
@@ -102,6 +104,16 @@ def test_sigterm_graceful_wait_is_bounded_by_stop_timeout(tmp_path):
     _no_jvm_crash(tmp_path, err)
     assert rc == -signal.SIGTERM
     assert _delivered(out) == 0
+
+
+def test_sigterm_during_an_endless_close_still_ends_the_process(tmp_path):
+    # The main thread is inside close() (waiting in Java, GIL released in slices) when SIGTERM
+    # comes: the handler runs between slices and the stop's own deadline bounds it.
+    proc, out = _spawn(tmp_path, "close-stuck", env={"STREAMRANK_STOP_TIMEOUT": "0.5"})
+    os.kill(proc.pid, signal.SIGTERM)
+    rc, err = _finish(proc)
+    _no_jvm_crash(tmp_path, err)
+    assert rc == -signal.SIGTERM, err[-2000:]
 
 
 @pytest.mark.parametrize("mode", ["sleep-handler-before", "sleep-handler-after"])
