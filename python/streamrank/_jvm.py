@@ -21,7 +21,9 @@ from __future__ import annotations
 import gc
 import os
 import shlex
+import sys
 import threading
+import time
 from pathlib import Path
 
 import jpype
@@ -36,12 +38,16 @@ class _State:
     """What this process knows about the JVM. Mutated only under ``_lock`` (or in the
     single-threaded at-fork child hook)."""
 
-    __slots__ = ("started", "owner_pid", "forked", "loader", "classes", "jar")
+    __slots__ = ("started", "owner_pid", "forked", "exiting", "loader", "classes", "jar")
 
     def __init__(self) -> None:
         self.started = False      # the core jar is loaded and usable in this process
         self.owner_pid = 0        # pid of the process that started/joined the JVM
-        self.forked = False       # True in a child forked after the JVM started
+        # True when the JVM must not be called here: in a child forked after the JVM started,
+        # and at interpreter exit once the stop hooks ran (``exiting`` says which). The facades
+        # test this one field before calling Java, then call check_usable().
+        self.forked = False
+        self.exiting = False      # interpreter exit: JPype is about to shut the JVM down
         self.loader = None        # java.lang.ClassLoader holding our jar, or None (system)
         self.classes: dict = {}   # class name -> JClass, cached (JClass lookup costs ~us)
         self.jar: Path | None = None
@@ -83,10 +89,56 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+EXIT_MESSAGE = "streamrank: the interpreter is exiting; the JVM is shutting down"
+
+# Threads parked at the exit gate (thread idents), see check_usable and _quiesce_at_exit.
+_parked: set[int] = set()
+_PACKAGE_DIRS = tuple(str(Path(__file__).resolve().parent.parent / name) + os.sep
+                      for name in ("streamrank", "cpp_event_processor", "cpp_leaderboard"))
+QUIESCE_TIMEOUT = 2.0  # seconds the exit waits for other threads to leave streamrank calls
+
+
 def check_usable() -> None:
-    """Raise ``RuntimeError`` if this is a child forked after the JVM started."""
+    """Raise ``RuntimeError`` if this is a child forked after the JVM started. At interpreter
+    exit (after the stop hooks), the main thread gets ``RuntimeError`` and any other thread
+    (only daemon threads are left then) parks here for good: a thread that entered JPype while
+    JPype destroys the JVM either holds the GIL forever at the JVM's exit safepoint (the exit
+    hangs) or is unwound through JPype's C++ frames (the process aborts)."""
+    if STATE.exiting:
+        if threading.current_thread() is threading.main_thread():
+            raise RuntimeError(EXIT_MESSAGE)
+        _parked.add(threading.get_ident())
+        threading.Event().wait()  # never set: the process is ending
     if STATE.forked:
         raise RuntimeError(FORK_MESSAGE.format(pid=STATE.owner_pid))
+
+
+def _in_streamrank(frame) -> bool:
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(_PACKAGE_DIRS):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _quiesce_at_exit() -> None:
+    """After the stop hooks, before JPype shuts the JVM down: close the gate, then wait
+    (bounded) until every other thread is out of streamrank code or parked at the gate."""
+    if not STATE.started or STATE.forked:
+        return
+    STATE.exiting = True
+    STATE.forked = True  # the facades' one-field test sends every new call to the gate
+    me = threading.get_ident()
+    deadline = time.monotonic() + QUIESCE_TIMEOUT
+    while time.monotonic() < deadline:
+        busy = [ident for ident, frame in sys._current_frames().items()
+                if ident != me and ident not in _parked and _in_streamrank(frame)]
+        if not busy:
+            return
+        time.sleep(0.002)  # polling a condition other threads cannot signal (they are in Java)
+
+
+_lifecycle.before_jvm_shutdown(_quiesce_at_exit)
 
 
 def jar_path() -> Path:

@@ -83,13 +83,31 @@ def run_stop_hooks(timeout: float | None = None) -> None:
             log.error("streamrank: stop hook %r failed: %s", fn, exc)
 
 
-def _at_exit() -> None:
+# Run at interpreter exit after the stop hooks, just before JPype's exit hook shuts the JVM
+# down (not on SIGTERM: the process dies of the signal right after the hooks, the JVM with it).
+_before_jvm_shutdown: list[Callable[[], None]] = []
+
+
+def before_jvm_shutdown(fn: Callable[[], None]) -> None:
+    _before_jvm_shutdown.append(fn)
+
+
+def _stop() -> None:
     try:
         timeout = stop_timeout()
     except ValueError as exc:
         log.error("streamrank: %s; using %.1f s", exc, DEFAULT_STOP_TIMEOUT)
         timeout = DEFAULT_STOP_TIMEOUT
     run_stop_hooks(timeout)
+
+
+def _at_exit() -> None:
+    _stop()
+    for fn in _before_jvm_shutdown:
+        try:
+            fn()
+        except BaseException as exc:
+            log.error("streamrank: exit step %r failed: %s", fn, exc)
 
 
 atexit.register(_at_exit)
@@ -99,7 +117,7 @@ def _on_sigterm(signum, frame) -> None:
     # A second SIGTERM while we deliver ends the process at once, as SIG_DFL would.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
-        _at_exit()
+        _stop()
     finally:
         signal.raise_signal(signal.SIGTERM)
         os._exit(128 + signal.SIGTERM)  # pragma: no cover - only if SIGTERM is blocked

@@ -210,5 +210,6 @@ def test_exit_with_daemon_threads_inside_streamrank_calls(tmp_path):
             outcomes.append((done.returncode, done.stderr.strip().splitlines()[-1:] if done.returncode else []))
         except subprocess.TimeoutExpired:
             outcomes.append(("hang", []))
-    assert all(rc == 0 for rc, _ in outcomes), outcomes
+    failed = [o for o in outcomes if o[0] != 0]
+    assert not failed, f"{len(failed)} of {runs} exits failed: {failed}"
     assert not list(tmp_path.glob("hs_err_pid*.log"))
