@@ -148,4 +148,5 @@ def _after_fork_in_child() -> None:
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
-__all__ = ["on_stop", "run_stop_hooks", "install_sigterm_handler", "stop_timeout", "DEFAULT_STOP_TIMEOUT"]
+__all__ = ["on_stop", "run_stop_hooks", "before_jvm_shutdown", "install_sigterm_handler", "stop_timeout",
+           "DEFAULT_STOP_TIMEOUT"]
