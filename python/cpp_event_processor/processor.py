@@ -26,7 +26,6 @@ Every Java call goes through :meth:`_Core.call` (fork check, hand-off, error tra
 """
 from __future__ import annotations
 
-import atexit
 import logging
 import math
 import numbers
@@ -39,7 +38,7 @@ import weakref
 
 import jpype
 
-from streamrank import _jvm
+from streamrank import _jvm, _lifecycle
 from streamrank._errors import JException, translate
 from streamrank._stage import BIG as _BIG, POSITIONS, Stage as _Stage
 from streamrank._wire import Packer, Unpacker
@@ -73,8 +72,6 @@ _POLL_MS = 250
 # wake-up lost to a push interrupted between its store and its wake costs at most this).
 _IDLE_TICKS = 20
 _IDLE_WAIT_SECONDS = 1.0
-# Bounded wait for pending deliveries when the interpreter exits.
-ATEXIT_TIMEOUT_SECONDS = 10.0
 
 # Counter ids of io.streamrank.events.PackedEventPort.counter
 _ACCEPTED, _DROPPED, _PENDING, _DELIVERED = 0, 1, 2, 3
@@ -418,12 +415,17 @@ class _Core:
 
     # ------------------------------------------------------------------ close
 
-    def stop_accepting(self) -> int:
+    def stop_accepting(self, at_exit: bool = False) -> int:
         """Once (idempotent, and safe to re-run after an interrupt): refuse later pushes, give
-        Java the rest of the stage, stop Java accepting. Returns the accepted count then."""
+        Java the rest of the stage, stop Java accepting. Returns the accepted count then.
+
+        ``at_exit``: the graceful stop (a SIGTERM's handler, or interpreter exit) may run while
+        this thread is inside a hand-off it interrupted. That hand-off never resumes (the
+        process ends after the stop hooks), so closing over it is safe: the packet is rebuilt
+        from the stage, and Java skips whatever the interrupted one already gave it."""
         if self.target is not None:
             return self.target
-        if self.lock._is_owned():
+        if self.lock._is_owned() and not at_exit:
             raise RuntimeError("close() cannot be called from a signal handler that interrupted this "
                                "thread while it handed events over; call it outside the handler")
         with self.lock:
@@ -481,7 +483,7 @@ class _Core:
         deadline = None if timeout is None else time.monotonic() + timeout
         if self.state is _FINISHED:
             return self.java(self.port.counter, None, 0, _PENDING) == 0
-        target = self.stop_accepting()
+        target = self.stop_accepting(at_exit)
         delivered_all = True
         if self.callback() is None:
             pending = int(self.java(self.port.counter, None, 0, _PENDING))
@@ -592,20 +594,20 @@ _atexit_lock = threading.Lock()
 
 
 def _register_atexit() -> None:
-    """Registers the exit hook once, after the JVM started, so it runs before JPype's own exit
-    hook shuts the JVM down (atexit runs hooks in reverse order of registration)."""
+    """Registers the graceful-stop hook once: streamrank._lifecycle runs it at interpreter exit
+    (before JPype's own exit hook shuts the JVM down) and on a SIGTERM the application does not
+    handle, with one deadline for every open processor."""
     global _atexit_registered
     with _atexit_lock:
         if not _atexit_registered:
-            atexit.register(_close_all_at_exit)
+            _lifecycle.on_stop(_close_all_at_exit)
             _atexit_registered = True
 
 
-def _close_all_at_exit() -> None:
+def _close_all_at_exit(deadline: float) -> None:
     cores = list(_LIVE)
     if not cores or _jvm.STATE.forked:
         return
-    deadline = time.monotonic() + ATEXIT_TIMEOUT_SECONDS
     for core in cores:
         try:
             core.close(max(0.0, deadline - time.monotonic()), at_exit=True)

@@ -20,7 +20,7 @@ from . import config
 
 JException = jpype.JException
 
-# Most specific first: the first class the exception is an instance of wins.
+# Java class name -> Python type. The exception's most specific class found here wins.
 _MAPPING = (
     ("java.io.FileNotFoundException", FileNotFoundError),
     ("java.nio.file.NoSuchFileException", FileNotFoundError),
@@ -36,20 +36,25 @@ _MAPPING = (
     ("java.lang.OutOfMemoryError", MemoryError),
 )
 
-_resolved: list | None = None
+_BY_NAME = dict(_MAPPING)
 
 
-def _classes():
-    global _resolved
-    if _resolved is None:
-        found = []
-        for name, py_type in _MAPPING:
-            try:
-                found.append((jpype.JClass(name), py_type))
-            except Exception:  # pragma: no cover - every name above is in java.base
-                continue
-        _resolved = found
-    return _resolved
+def is_java(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Java exception. Pure Python on purpose: ``isinstance(exc,
+    JException)`` runs JPype's ``__instancecheck__``, which (JPype 1.7) throws a C++ exception
+    through the interpreter and aborts the process ("terminate called after throwing an instance
+    of 'JPypeException'") when the JVM is shutting down, e.g. in a daemon thread at exit."""
+    return JException in type(exc).__mro__
+
+
+def _python_type(exc: BaseException) -> type:
+    # A JPype exception's Python class has the Java class and its superclasses in its MRO, named
+    # by their Java names: walking it needs no JVM (see is_java), most specific first.
+    for klass in type(exc).__mro__:
+        py_type = _BY_NAME.get(getattr(klass, "__name__", ""))
+        if py_type is not None:
+            return py_type
+    return RuntimeError
 
 
 def _message(exc) -> str:
@@ -78,13 +83,9 @@ def _stack(exc) -> str:
 
 def translate(exc: BaseException) -> BaseException:
     """The Python exception for ``exc``. Non-Java exceptions are returned unchanged."""
-    if not isinstance(exc, JException):
+    if not is_java(exc):
         return exc
-    py_type = RuntimeError
-    for java_cls, candidate in _classes():
-        if isinstance(exc, java_cls):
-            py_type = candidate
-            break
+    py_type = _python_type(exc)
     message = _message(exc)
     if config.debug():
         message += "\n\nJava stack trace (STREAMRANK_DEBUG=1):\n" + _stack(exc)

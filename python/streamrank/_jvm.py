@@ -6,18 +6,29 @@ Importing this module does not start the JVM; the first object that needs Java c
 A JVM does not survive ``os.fork()``: the child inherits a copy of its memory but none of its
 threads. A child forked *after* the JVM started marks itself unusable (``STATE.forked``) and
 every streamrank call there raises a clear ``RuntimeError``; a child forked *before* starts its
-own JVM on first use as usual.
+own JVM on first use as usual. The child also drops JPype's ``gc.callbacks`` entry: after a
+Python collection it may call ``System.gc()``, a VM operation that waits for the VM thread, and
+the child has no VM thread (the call hangs or crashes the child).
+
+Signals: the JVM is started with ``-Xrs`` so it installs no SIGINT/SIGTERM/SIGHUP/SIGQUIT
+handlers, and JPype's own (which route SIGINT/SIGTERM through a Java thread and interrupt the
+main thread's Java side, whatever its ``interrupt`` option says) cannot register either. Python's
+handlers stay in charge, as in a process without Java. When SIGTERM still has its default action,
+``streamrank._lifecycle`` installs a graceful one (deliver what was accepted, then die of SIGTERM).
 """
 from __future__ import annotations
 
+import gc
 import os
 import shlex
+import sys
 import threading
+import time
 from pathlib import Path
 
 import jpype
 
-from . import config
+from . import _lifecycle, config
 
 JAR_NAME = "streamrank-core.jar"
 _CORE_VERSION = "0.1.0"  # must equal io.streamrank.Version.VERSION in the jar
@@ -27,12 +38,16 @@ class _State:
     """What this process knows about the JVM. Mutated only under ``_lock`` (or in the
     single-threaded at-fork child hook)."""
 
-    __slots__ = ("started", "owner_pid", "forked", "loader", "classes", "jar")
+    __slots__ = ("started", "owner_pid", "forked", "exiting", "loader", "classes", "jar")
 
     def __init__(self) -> None:
         self.started = False      # the core jar is loaded and usable in this process
         self.owner_pid = 0        # pid of the process that started/joined the JVM
-        self.forked = False       # True in a child forked after the JVM started
+        # True when the JVM must not be called here: in a child forked after the JVM started,
+        # and at interpreter exit once the stop hooks ran (``exiting`` says which). The facades
+        # test this one field before calling Java, then call check_usable().
+        self.forked = False
+        self.exiting = False      # interpreter exit: JPype is about to shut the JVM down
         self.loader = None        # java.lang.ClassLoader holding our jar, or None (system)
         self.classes: dict = {}   # class name -> JClass, cached (JClass lookup costs ~us)
         self.jar: Path | None = None
@@ -50,9 +65,17 @@ FORK_MESSAGE = (
 )
 
 
+def _drop_jpype_gc_hook() -> None:
+    """Remove JPype's ``gc.callbacks`` entry (``_jpype._collect``) in this process."""
+    gc.callbacks[:] = [cb for cb in gc.callbacks
+                       if not (getattr(cb, "__name__", None) == "_collect"
+                               and getattr(cb, "__module__", None) == "_jpype")]
+
+
 def _after_fork_in_child() -> None:
     if STATE.started:
         STATE.forked = True
+        _drop_jpype_gc_hook()
         # JPype's own atexit handler would try to shut down a JVM whose threads do not exist
         # in this process, which can hang the child's exit. Skip it here.
         try:
@@ -66,10 +89,56 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+EXIT_MESSAGE = "streamrank: the interpreter is exiting; the JVM is shutting down"
+
+# Threads parked at the exit gate (thread idents), see check_usable and _quiesce_at_exit.
+_parked: set[int] = set()
+_PACKAGE_DIRS = tuple(str(Path(__file__).resolve().parent.parent / name) + os.sep
+                      for name in ("streamrank", "cpp_event_processor", "cpp_leaderboard"))
+QUIESCE_TIMEOUT = 2.0  # seconds the exit waits for other threads to leave streamrank calls
+
+
 def check_usable() -> None:
-    """Raise ``RuntimeError`` if this is a child forked after the JVM started."""
+    """Raise ``RuntimeError`` if this is a child forked after the JVM started. At interpreter
+    exit (after the stop hooks), the main thread gets ``RuntimeError`` and any other thread
+    (only daemon threads are left then) parks here for good: a thread that entered JPype while
+    JPype destroys the JVM either holds the GIL forever at the JVM's exit safepoint (the exit
+    hangs) or is unwound through JPype's C++ frames (the process aborts)."""
+    if STATE.exiting:
+        if threading.current_thread() is threading.main_thread():
+            raise RuntimeError(EXIT_MESSAGE)
+        _parked.add(threading.get_ident())
+        threading.Event().wait()  # never set: the process is ending
     if STATE.forked:
         raise RuntimeError(FORK_MESSAGE.format(pid=STATE.owner_pid))
+
+
+def _in_streamrank(frame) -> bool:
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(_PACKAGE_DIRS):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _quiesce_at_exit() -> None:
+    """After the stop hooks, before JPype shuts the JVM down: close the gate, then wait
+    (bounded) until every other thread is out of streamrank code or parked at the gate."""
+    if not STATE.started or STATE.forked:
+        return
+    STATE.exiting = True
+    STATE.forked = True  # the facades' one-field test sends every new call to the gate
+    me = threading.get_ident()
+    deadline = time.monotonic() + QUIESCE_TIMEOUT
+    while time.monotonic() < deadline:
+        busy = [ident for ident, frame in sys._current_frames().items()
+                if ident != me and ident not in _parked and _in_streamrank(frame)]
+        if not busy:
+            return
+        time.sleep(0.002)  # polling a condition other threads cannot signal (they are in Java)
+
+
+_lifecycle.before_jvm_shutdown(_quiesce_at_exit)
 
 
 def jar_path() -> Path:
@@ -111,12 +180,26 @@ def _jvm_path() -> str:
         ) from exc
 
 
+# What the objects need: a Leaderboard keeps <= 200 B/user (100K users, the guide's max_users,
+# ~20 MB; 1M users ~200 MB) and a processor a few MB per 16K-event buffer. Without a bound the
+# JVM allows itself a quarter of RAM per process and lets G1 grow into it under churn
+# (docs/reliability.md, "Process-level faults": RSS 254 MB unbounded vs 183 MB at 512m).
+DEFAULT_HEAP = "512m"
+_HEAP_FLAGS = ("-Xmx", "-XX:MaxHeapSize=", "-XX:MaxRAMPercentage=", "-XX:MaxRAM=", "-XX:MaxRAMFraction=")
+
+
 def jvm_options() -> list[str]:
-    opts = []
-    heap = os.environ.get("STREAMRANK_JVM_HEAP")
+    """Flags for a JVM we start: ``-Xrs`` (signals stay Python's, see the module doc), the
+    heap bound (``STREAMRANK_JVM_HEAP``, else :data:`DEFAULT_HEAP` unless
+    ``STREAMRANK_JVM_OPTS`` sets one), then ``STREAMRANK_JVM_OPTS``."""
+    extra = shlex.split(os.environ.get("STREAMRANK_JVM_OPTS", ""))
+    opts = ["-Xrs"]
+    heap = os.environ.get("STREAMRANK_JVM_HEAP", "").strip()
     if heap:
         opts.append(f"-Xmx{heap}")
-    opts.extend(shlex.split(os.environ.get("STREAMRANK_JVM_OPTS", "")))
+    elif not any(flag.startswith(_HEAP_FLAGS) for flag in extra):
+        opts.append(f"-Xmx{DEFAULT_HEAP}")
+    opts.extend(extra)
     return opts
 
 
@@ -136,13 +219,18 @@ def start() -> None:
                 *jvm_options(),
                 classpath=[str(jar)],
                 convertStrings=False,
-                # Ctrl-C stays Python's: the Java side must not install its own SIGINT handler.
+                # JPype reads interrupt=False as "install our Java handlers for SIGINT and
+                # SIGTERM" (org.jpype.JPypeSignal); -Xrs above makes that registration fail
+                # quietly, so the value only matters for a JVM without -Xrs.
                 interrupt=False,
             )
         STATE.loader = _loader_for(jar)
         STATE.jar = jar
         STATE.owner_pid = os.getpid()
         STATE.started = True
+        # Also when we joined a JVM someone else started: a Python handler replaces the JVM's
+        # at the OS level, so SIGTERM becomes a graceful stop there too.
+        _lifecycle.install_sigterm_handler()
         try:
             found = str(jclass("io.streamrank.Version").get())
         except BaseException:

@@ -186,3 +186,43 @@ def test_objects_are_per_process_after_fork():
     """)
     assert result.returncode == 0, result.stderr
     assert "worker 0" in result.stdout and "late worker 7" in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_proxy_records_configuration_calls_without_building(configured):
+    """The guide's module-level ``processor.set_flush_callback(...)`` through the proxy builds
+    nothing (a preloading master stays JVM-free), is checked at once, and reaches every object
+    the proxy builds later."""
+    got = []
+    sd._processor._recorded.clear()
+    try:
+        sd.processor.set_flush_callback(got.extend)
+        sd.processor.set_time_source(lambda: T0 + 10)
+        assert sd._processor.peek() is None
+        with pytest.raises(TypeError, match="callback must be callable"):
+            sd.processor.set_flush_callback(42)
+        for i in range(5):
+            assert sd.processor.push_event("message", f"u{i}", "general", 0)  # 0: the time source
+        sd.processor.flush_now()
+        assert len(got) == 5 and {e["timestamp"] for e in got} == {T0 + 10}
+        sd.reset()  # a new object (another worker, or after reset) gets the same configuration
+        sd.processor.push_event("message", "u9", "general", 0)
+        sd.processor.flush_now()
+        assert len(got) == 6
+    finally:
+        sd._processor._recorded.clear()
+
+
+def test_run_outside_event_loop_moves_orm_work_off_the_loop_thread():
+    import asyncio
+    import threading
+
+    def where():
+        return threading.current_thread() is threading.main_thread()
+
+    assert sd.run_outside_event_loop(where) is True  # no loop running: right here
+
+    async def inside():
+        return sd.run_outside_event_loop(where)
+
+    assert asyncio.run(inside()) is False  # a loop is running here: on a helper thread

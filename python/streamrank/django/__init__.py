@@ -25,16 +25,26 @@ created on first use. A new leaderboard restores itself (``RESTORE_ON_START``, d
 from ``LEADERBOARD_BACKUP_PATH`` when that file exists, else through ``LEADERBOARD_LOADER``.
 Every key is optional; the defaults are the guide's numbers.
 
-Nothing here starts the JVM at import or when Django starts. Using a proxy in the master before
-the fork still starts it there (and breaks the workers, with a clear error): keep start-up code
-such as the guide's ``restore_leaderboard()`` out of ``wsgi.py`` when preloading, and let
-``RESTORE_ON_START`` do it in each worker.
+Nothing here starts the JVM at import or when Django starts. Configuration calls made through
+a proxy (``processor.set_flush_callback(...)``, ``set_time_source(...)``: the guide makes the
+first at module level) are recorded and applied to every object the proxy builds, in each
+process, so they build nothing in a preloading master. Any other use of a proxy in the master
+before the fork still builds the object there (and breaks the workers, with a clear error):
+keep start-up code such as the guide's ``restore_leaderboard()`` out of ``wsgi.py`` when
+preloading, and let ``RESTORE_ON_START`` do it in each worker.
+
+An ORM call made on a thread that runs an event loop raises Django's
+``SynchronousOnlyOperation``; an ASGI server (uvicorn) imports the project inside its loop, so
+:func:`run_outside_event_loop` runs start-up loads (``LEADERBOARD_LOADER``, the guide's
+``restore_leaderboard()``) on a helper thread there.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 logger = logging.getLogger("streamrank.django")
@@ -95,12 +105,17 @@ class _PerProcess:
     after it is fully built, so a reader sees None or a whole object).
     """
 
-    def __init__(self, name: str, factory: Callable[[], Any]):
+    def __init__(self, name: str, factory: Callable[[], Any], deferred: frozenset = frozenset()):
         self._name = name
         self._factory = factory
         self._lock = threading.Lock()
         self._instance = None
         self._pid = 0
+        # Setter name -> (args, kwargs) of its last call through the proxy, in call order
+        # (dicts keep insertion order; a repeated setter moves to the end). Applied to each
+        # object built, in any process: configuration, not state, so it survives fork.
+        self._deferred = deferred
+        self._recorded: dict[str, tuple] = {}
 
     def get(self):
         instance = self._instance
@@ -112,9 +127,22 @@ class _PerProcess:
                 # the at-fork hook below resets it, so this cannot deadlock.
                 self._instance = None
                 built = self._factory()
+                for name, (args, kwargs) in list(self._recorded.items()):
+                    getattr(built, name)(*args, **kwargs)
                 self._pid = os.getpid()
                 self._instance = built
             return self._instance
+
+    def record(self, name: str, args: tuple, kwargs: dict) -> None:
+        """A configuration call through the proxy: check it as the object would, remember it,
+        and apply it now if this process's object exists."""
+        _check_setter(self._name, name, args, kwargs)
+        with self._lock:
+            self._recorded.pop(name, None)
+            self._recorded[name] = (args, dict(kwargs))
+            instance = self.peek()
+        if instance is not None:
+            getattr(instance, name)(*args, **kwargs)
 
     def peek(self):
         """This process's object if it exists, else None (never creates one)."""
@@ -141,7 +169,10 @@ class _Proxy:
         object.__setattr__(self, "_holder", holder)
 
     def __getattr__(self, name):
-        return getattr(self._holder.get(), name)
+        holder = self._holder
+        if name in holder._deferred:
+            return lambda *args, **kwargs: holder.record(name, args, kwargs)
+        return getattr(holder.get(), name)
 
     def __setattr__(self, name, value):
         raise AttributeError(f"streamrank.django.{self._holder._name} is a proxy; set attributes on "
@@ -151,6 +182,37 @@ class _Proxy:
         made = self._holder.peek()
         return f"<streamrank.django.{self._holder._name} proxy: {made!r}>" if made is not None else \
             f"<streamrank.django.{self._holder._name} proxy (not created in this process yet)>"
+
+
+def _check_setter(owner: str, name: str, args: tuple, kwargs: dict) -> None:
+    """The TypeError the real setter would raise, raised at the proxy call instead of later in
+    a worker. Every deferred setter takes one callable-or-None argument."""
+    if len(args) + len(kwargs) != 1:
+        raise TypeError(f"{owner}.{name}() takes exactly one argument ({len(args) + len(kwargs)} given)")
+    value = args[0] if args else next(iter(kwargs.values()))
+    if value is not None and not callable(value):
+        what = "callback" if name == "set_flush_callback" else "time source"
+        raise TypeError(f"{what} must be callable or None, not {type(value).__name__}")
+
+
+def run_outside_event_loop(fn: Callable, *args):
+    """``fn(*args)``, on a helper thread when this thread runs an asyncio event loop (the ORM
+    refuses to run there), else right here. Returns its result, raises its exception."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args)
+
+    def call():
+        from django.db import connections
+
+        try:
+            return fn(*args)
+        finally:
+            connections.close_all()  # the helper thread's own connections: do not leak them
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="streamrank-sync") as pool:
+        return pool.submit(call).result()
 
 
 def _build_processor():
@@ -186,13 +248,14 @@ def restore_into(board, conf: dict | None = None) -> str:
         return str(path)
     loader = import_callable(conf["LEADERBOARD_LOADER"], "LEADERBOARD_LOADER")
     if loader is not None:
-        loader(board)
+        run_outside_event_loop(loader, board)
         return "loader"
     return "none"
 
 
-_processor = _PerProcess("processor", _build_processor)
-_leaderboard = _PerProcess("leaderboard", _build_leaderboard)
+_processor = _PerProcess("processor", _build_processor,
+                         frozenset({"set_flush_callback", "set_time_source"}))
+_leaderboard = _PerProcess("leaderboard", _build_leaderboard, frozenset({"set_time_source"}))
 
 processor = _Proxy(_processor)
 leaderboard = _Proxy(_leaderboard)
@@ -218,4 +281,4 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=lambda: (_processor._after_fork(), _leaderboard._after_fork()))
 
 __all__ = ["processor", "leaderboard", "get_processor", "get_leaderboard", "reset",
-           "restore_into", "streamrank_settings"]
+           "restore_into", "run_outside_event_loop", "streamrank_settings"]
