@@ -345,10 +345,25 @@ public final class SharedEventConsumer implements AutoCloseable {
         return lastError;
     }
 
-    /** Stops polling; a batch being delivered is left pending (another consumer will claim it). */
+    /**
+     * Stops polling: lets a batch being delivered finish and be acknowledged (waiting up to the
+     * block time plus the timeout), then breaks the connection. A batch still in its callback
+     * after that stays pending, and another consumer claims it.
+     */
     @Override
     public void close() {
         closed = true;
+        Thread t;
+        synchronized (this) {
+            t = thread;
+        }
+        try {
+            if (t != null) {
+                t.join(redis.timeoutMillis() + options.blockMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         Jedis c = connection;
         if (c != null) {
             try {
@@ -357,17 +372,8 @@ public final class SharedEventConsumer implements AutoCloseable {
                 // closing anyway
             }
         }
-        Thread t;
-        synchronized (this) {
-            t = thread;
-        }
         if (t != null) {
             t.interrupt();
-            try {
-                t.join(redis.timeoutMillis() + options.blockMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 }
