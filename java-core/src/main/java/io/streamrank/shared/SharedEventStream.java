@@ -166,6 +166,20 @@ public final class SharedEventStream {
         return redis.call("XLEN", j -> j.xlen(keys.key("stream")));
     }
 
+    /** Events delivered to some consumer and not acknowledged yet (the group's pending list). */
+    public long pendingCount() {
+        return redis.call("XPENDING", j -> {
+            if (!j.exists(keys.key("stream"))) {
+                return 0L;
+            }
+            try {
+                return j.xpending(keys.key("stream"), SharedEventConsumer.GROUP).getTotal();
+            } catch (redis.clients.jedis.exceptions.JedisDataException noGroup) {
+                return 0L; // NOGROUP: no consumer ever joined
+            }
+        });
+    }
+
     /** Events in the dead-letter stream. */
     public long deadLetterCount() {
         return redis.call("XLEN", j -> j.xlen(keys.key("dead")));
