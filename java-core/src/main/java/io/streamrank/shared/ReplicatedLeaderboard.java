@@ -272,6 +272,29 @@ public final class ReplicatedLeaderboard implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until the replica has applied some entry after {@code after}; returns its position
+     * then ({@code after} itself on timeout). For watchers and the visibility benchmark.
+     */
+    public StreamId awaitAfter(StreamId after, long timeoutMillis) {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        synchronized (applyLock) {
+            while (!applied.after(after)) {
+                long left = (deadline - System.nanoTime()) / 1_000_000L;
+                if (left <= 0 || closed) {
+                    return after;
+                }
+                try {
+                    applyLock.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return after;
+                }
+            }
+            return applied;
+        }
+    }
+
     /** The id of the log's last entry (ZERO when empty). */
     public StreamId logTail() {
         return redis.call("read tail of " + logKey, j -> {
