@@ -1,14 +1,12 @@
 package io.streamrank.shared;
 
 import io.streamrank.leaderboard.DecayedLeaderboard;
+import io.streamrank.leaderboard.ExactState;
 import io.streamrank.leaderboard.UpdateBatch;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -43,8 +41,9 @@ import redis.clients.jedis.resps.StreamEntry;
  * after the XADD reply (measured in docs/shared_mode.md).
  *
  * <h2>Snapshots</h2>
- * The hash {@code <ns>:lb:<name>:snap} holds one snapshot: {@code data} (the board in the
- * save_to_json format) and {@code id}, the log position it covers. A new replica loads it and
+ * The hash {@code <ns>:lb:<name>:snap} holds one snapshot: {@code data} (the board's exact
+ * state, {@link ExactState}, so a replica started from it is bit-identical to one that applied
+ * the whole log) and {@code id}, the log position it covers. A new replica loads it and
  * reads the log after {@code id}. {@link #snapshotNow} writes one under the lease
  * {@code <ns>:lb:<name>:lease} with a script that checks, atomically, that the lease token is
  * still ours and that the new position is after the stored one: a process that lost its lease,
@@ -350,15 +349,13 @@ public final class ReplicatedLeaderboard implements AutoCloseable {
         if (lease == null) {
             return SnapshotResult.LEASE_BUSY;
         }
-        Path tmp = null;
         try {
-            tmp = Files.createTempFile("streamrank-snapshot", ".json");
             StreamId at;
+            byte[] data;
             synchronized (applyLock) {
                 at = applied;
-                board.save(tmp);
+                data = ExactState.capture(board);
             }
-            byte[] data = Files.readAllBytes(tmp);
             // Serialising a big board takes a while: extend the lease before the write, which
             // checks the token again anyway.
             if (!lease.renew()) {
@@ -371,20 +368,11 @@ public final class ReplicatedLeaderboard implements AutoCloseable {
             Object r = redis.call("write snapshot", j -> j.eval(bytes(SNAPSHOT_SCRIPT), k, a));
             long code = (Long) r;
             return code == 1 ? SnapshotResult.WRITTEN : code == 0 ? SnapshotResult.NOT_NEWER : SnapshotResult.LEASE_LOST;
-        } catch (IOException e) {
-            throw new UncheckedIOException("snapshot of the shared board to a temp file failed", e);
         } finally {
             try {
                 lease.release();
             } catch (SharedUnavailableException ignored) {
                 // the lease expires by itself
-            }
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // temp folder
-                }
             }
         }
     }
@@ -401,28 +389,13 @@ public final class ReplicatedLeaderboard implements AutoCloseable {
             return;
         }
         StreamId id = StreamId.parse(new String(idData.get(0), StandardCharsets.UTF_8));
-        Path tmp = null;
-        try {
-            tmp = Files.createTempFile("streamrank-snapshot", ".json");
-            Files.write(tmp, idData.get(1));
-            synchronized (applyLock) {
-                if (!id.after(applied)) {
-                    return; // never move back
-                }
-                board.load(tmp);
-                applied = id;
-                applyLock.notifyAll();
+        synchronized (applyLock) {
+            if (!id.after(applied)) {
+                return; // never move back
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("loading the shared snapshot failed", e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // temp folder
-                }
-            }
+            ExactState.restore(board, idData.get(1));
+            applied = id;
+            applyLock.notifyAll();
         }
     }
 

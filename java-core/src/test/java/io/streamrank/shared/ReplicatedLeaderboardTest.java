@@ -82,26 +82,6 @@ class ReplicatedLeaderboardTest {
         }
     }
 
-    /**
-     * Same users, ranks and last updates; scores equal to within 1e-12 relative. A replica that
-     * started from a snapshot differs from one that applied the whole log by a few ulps: the
-     * save_to_json format stores each score rescaled to its own last update, not the board's
-     * internal normalised value (see docs/shared_mode.md, "Exactness").
-     */
-    static void assertEquivalentBoard(DecayedLeaderboard expected, DecayedLeaderboard actual, String who) {
-        assertEquals(expected.size(), actual.size(), who + ": size");
-        List<RankedUser> e = expected.top(Integer.MAX_VALUE, NOW);
-        List<RankedUser> a = actual.top(Integer.MAX_VALUE, NOW);
-        for (int i = 0; i < e.size(); i++) {
-            RankedUser x = e.get(i);
-            RankedUser y = a.get(i);
-            assertEquals(x.userId(), y.userId(), who + ": user at rank " + x.rank());
-            assertEquals(x.rank(), y.rank());
-            assertEquals(x.lastUpdate(), y.lastUpdate(), who + ": last update of " + x.userId());
-            assertEquals(x.score(), y.score(), Math.abs(x.score()) * 1e-12, who + ": score of " + x.userId());
-        }
-    }
-
     static Write randomBatch(Random rnd, String prefix, int users) {
         int n = 1 + rnd.nextInt(20);
         String[] ids = new String[n];
@@ -254,7 +234,7 @@ class ReplicatedLeaderboardTest {
         // A late joiner: snapshot plus the log after it, equal to the model of every write.
         ReplicatedLeaderboard late = replica();
         DecayedLeaderboard model = model(writes, MAX_USERS);
-        assertEquivalentBoard(model, late.board(), "late joiner");
+        assertSameBoard(model, late.board(), "late joiner");
         assertEquals(10, late.appliedEntries(), "only the entries after the snapshot were replayed");
         assertSameBoard(model, a.board(), "writer");
     }
@@ -282,7 +262,7 @@ class ReplicatedLeaderboardTest {
         gate.countDown();
         assertTrue(lagging.catchUp(10_000));
         assertEquals(1, lagging.reloads(), "it found the trimmed gap and reloaded the snapshot");
-        assertEquivalentBoard(model(writes, MAX_USERS), lagging.board(), "lagging replica");
+        assertSameBoard(model(writes, MAX_USERS), lagging.board(), "lagging replica");
     }
 
     @Test
