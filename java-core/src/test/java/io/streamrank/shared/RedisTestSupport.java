@@ -86,6 +86,15 @@ final class RedisTestSupport {
             }
         }
 
+        /** SIGSTOP / SIGCONT: a server that accepts connections (kernel backlog) but never answers. */
+        void freeze(boolean frozen) throws IOException, InterruptedException {
+            Process p = new ProcessBuilder("kill", frozen ? "-STOP" : "-CONT", Long.toString(process.pid()))
+                    .inheritIO().start();
+            if (p.waitFor() != 0) {
+                throw new IOException("kill failed");
+            }
+        }
+
         /** SIGKILL: no shutdown save, only what the AOF already holds survives. */
         void kill9() throws InterruptedException {
             process.destroyForcibly();

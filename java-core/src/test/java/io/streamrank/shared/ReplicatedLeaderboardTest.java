@@ -303,4 +303,32 @@ class ReplicatedLeaderboardTest {
             assertSameBoard(model, writer.board(), "writer");
         }
     }
+
+    @Test
+    void aFrozenRedisMakesWritesFailWithinTheTimeoutNotHang() throws Exception {
+        try (RedisTestSupport.PrivateServer server = new RedisTestSupport.PrivateServer()) {
+            RedisEndpoint e1 = RedisEndpoint.open(server.uri(), 300);
+            open.add(e1);
+            ReplicatedLeaderboard r = replica(e1, MAX_USERS);
+            r.append(new String[] {"a"}, new double[] {1}, new long[] {NOW});
+            server.freeze(true);
+            try {
+                SharedUnavailableException e = assertThrows(SharedUnavailableException.class,
+                        () -> r.append(new String[] {"b"}, new double[] {1}, new long[] {NOW}));
+                assertTrue(e.getMessage().contains("timeout 300 ms"), e.getMessage());
+                assertEquals(1, r.board().size(), "the replica still answers");
+            } finally {
+                server.freeze(false);
+            }
+            r.append(new String[] {"c"}, new double[] {1}, new long[] {NOW});
+            assertTrue(r.catchUp(10_000));
+            assertNotNull(r.board().rank("c", NOW), "c went through");
+            // b timed out: it may or may not be stored (a request sent before the freeze can run
+            // when the server wakes); what is certain is that it is in the log at most once.
+            long bs = LogReader.read(e1, ns, "main", "0-0").stream()
+                    .filter(x -> x.ids().length == 1 && x.ids()[0].equals("b")).count();
+            assertTrue(bs <= 1, "b appended " + bs + " times");
+            assertEquals(2 + bs, r.board().size());
+        }
+    }
 }

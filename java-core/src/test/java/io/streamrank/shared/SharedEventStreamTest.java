@@ -242,4 +242,28 @@ class SharedEventStreamTest {
             assertEquals(acked, stored);
         }
     }
+
+    @Test
+    void consumersTrimWhatEveryoneAcknowledgedAndNothingElse() {
+        SharedEventStream s = new SharedEventStream(redis, ns, "main");
+        Events e = Events.random(new Random(8), 400);
+        s.publish(e.types, e.users, e.channels, e.stamps, 0, 400, NOW);
+        Set<String> seen = new HashSet<>();
+        SharedEventConsumer c = consumer(batch -> {
+            batch.forEach(d -> seen.add(d.streamId()));
+            return true;
+        }, new SharedEventConsumer.Options(5, 100, 30_000, 3, 5));
+        for (int i = 0; i < 70; i++) { // the 64th poll trims
+            c.pollOnce();
+        }
+        assertEquals(350, seen.size());
+        long length = s.streamLength();
+        assertTrue(length < 400, "acknowledged entries trimmed: " + length);
+        assertTrue(length >= 50, "undelivered entries kept: " + length);
+        while (c.pollOnce() > 0) {
+            // the rest is still there to deliver
+        }
+        assertEquals(400, seen.size());
+        assertEquals(400, s.acceptedCount(), "trimming the stream does not change the counts");
+    }
 }
