@@ -128,6 +128,40 @@ def visibility(url, probes, gap):
     return lat, w["own"], len(w["sent"])
 
 
+def xadd_alone(url, gap, n=2000):
+    """One XADD round trip from Python through the same client, with no wait for the replica:
+    what a writer that applied its own batch locally at once (option A in docs) would wait."""
+    import jpype
+
+    from streamrank import _jvm
+
+    eng = engines()
+    ep = eng.RedisEndpoint.open(url, 2000)
+    XAddParams = _jvm.jclass("io.streamrank.shaded.redis.jedis.params.XAddParams")
+    HashMap = jpype.JClass("java.util.HashMap")
+    fields = HashMap()
+    fields.put("o", "bench")
+    fields.put("k", "u")
+    fields.put("d", "2:p11.0,1700100000;")
+    key = "bench" + secrets.token_hex(4) + ":lb:x:log"
+
+    @jpype.JImplements("java.util.function.Function")
+    class Xadd:
+        @jpype.JOverride
+        def apply(self, j):
+            return j.xadd(key, XAddParams.xAddParams(), fields)
+
+    fn = Xadd()
+    out = []
+    for _ in range(n):
+        t = time.monotonic_ns()
+        ep.call("xadd", fn)
+        out.append(time.monotonic_ns() - t)
+        time.sleep(gap)  # paced like the probes, so both start from the same idle state
+    ep.close()
+    return out
+
+
 def throughput(url, per_entry_list, total):
     eng = engines()
     JS, JD, JL = jarrays()
@@ -338,6 +372,7 @@ def main():
         print(f"cross-process visibility (append in A -> applied in B): {summary_us(lat)}"
               + (f"; {sent - len(lat)} of {sent} probes never seen" if sent != len(lat) else ""))
         print(f"writer's own append incl. read-your-writes wait:      {summary_us(own)}")
+        print(f"XADD alone, same client, no wait (option A's cost):    {summary_us(xadd_alone(url, a.gap))}")
         for k, v in throughput(url, [1, 16, 128, 512], a.updates).items():
             label = k if isinstance(k, str) else f"{k} updates/entry, 512 per call"
             print(f"append throughput, {label:32s} {v:12,.0f} updates/s")

@@ -31,14 +31,15 @@ import redis.clients.jedis.resps.StreamEntry;
  *
  * <h2>The replica</h2>
  * {@link #board()} is a plain {@link DecayedLeaderboard} (queries answered locally, as in
- * embedded mode) that only the tailer thread changes: it reads the log (XREAD BLOCK) from
- * {@link #applied} on and applies each entry, in log order, exactly once: {@code applied} only
- * moves forward, and only after the entry's effect is on the board. Writers do not touch the
- * board: {@link #append} XADDs, then waits until the tailer has applied its entry, which gives
- * read-your-writes without ever applying out of log order (a writer applying its own batch at
- * once would put it before other processes' earlier entries, and replicas would then differ in
- * floating-point sums, evictions at max_users and removals). The wait is one tailer wake-up
- * after the XADD reply (measured in docs/shared_mode.md).
+ * embedded mode) changed only through {@link #applyEntries}: the tailer thread reads the log
+ * (XREAD BLOCK) from {@link #applied} on and applies each entry, in log order, exactly once:
+ * {@code applied} only moves forward, and only after the entry's effect is on the board. Writers do not touch the
+ * board out of turn: {@link #append} XADDs and, in the same round trip, reads the log from the
+ * replica's position up to its own entry, and applies that range in log order (see
+ * {@link #appendEntries}). That gives read-your-writes without ever applying out of log order (a
+ * writer applying its own batch at once would put it before other processes' earlier entries,
+ * and replicas would then differ in floating-point sums, evictions at max_users and removals),
+ * at the cost of one round trip (measured in docs/shared_mode.md).
  *
  * <h2>Snapshots</h2>
  * The hash {@code <ns>:lb:<name>:snap} holds one snapshot: {@code data} (the board's exact
@@ -164,7 +165,7 @@ public final class ReplicatedLeaderboard implements AutoCloseable {
         return host + ":" + ProcessHandle.current().pid() + ":" + Lease.newToken().substring(0, 8);
     }
 
-    /** The replica. Query it freely; never change it (only the tailer does). */
+    /** The replica. Query it freely; never change it (only log entries do, see applyEntries). */
     public DecayedLeaderboard board() {
         return board;
     }
@@ -201,21 +202,47 @@ public final class ReplicatedLeaderboard implements AutoCloseable {
         if (ids.length == 0) {
             return appliedId();
         }
-        StreamId last = redis.call("append to " + logKey, j -> {
+        List<Map<String, String>> entries = new ArrayList<>();
+        for (int from = 0; from < ids.length; from += perEntry) {
+            int to = Math.min(ids.length, from + perEntry);
+            entries.add(Map.of("o", origin, "k", "u", "d", LogCodec.encode(ids, points, stamps, from, to)));
+        }
+        return appendEntries(entries);
+    }
+
+    /** The most entries a writer reads back and applies itself (else it waits for the tailer). */
+    static final int CATCH_UP_COUNT = 1024;
+
+    /**
+     * XADDs the entries and, in the same pipelined round trip, reads the log from this replica's
+     * position on (XRANGE) and the trim floor; then applies what it read, in log order, under
+     * the same lock and the same exactly-once rule as the tailer (an entry is applied only if it
+     * is after {@link #applied}; whoever of the writer and the tailer gets there first applies
+     * it, the other skips it). So the writer sees its own entries after one round trip, without
+     * ever applying out of log order. When the replica is too far behind (more than
+     * {@link #CATCH_UP_COUNT} entries) or the log was trimmed past it, it waits for the tailer.
+     */
+    private StreamId appendEntries(List<Map<String, String>> entries) {
+        StreamId from = appliedId();
+        Object[] got = redis.call("append to " + logKey, j -> {
             Pipeline p = j.pipelined();
-            List<Response<StreamEntryID>> replies = new ArrayList<>();
-            for (int from = 0; from < ids.length; from += perEntry) {
-                int to = Math.min(ids.length, from + perEntry);
-                Map<String, String> fields = new HashMap<>(4);
-                fields.put("o", origin);
-                fields.put("k", "u");
-                fields.put("d", LogCodec.encode(ids, points, stamps, from, to));
+            List<Response<StreamEntryID>> replies = new ArrayList<>(entries.size());
+            for (Map<String, String> fields : entries) {
                 replies.add(p.xadd(logKey, XAddParams.xAddParams(), fields));
             }
+            Response<List<StreamEntry>> read = p.xrange(logKey, "(" + from, "+", CATCH_UP_COUNT);
+            Response<String> floor = p.get(keys.key("floor"));
             p.sync();
             StreamEntryID id = replies.get(replies.size() - 1).get();
-            return new StreamId(id.getTime(), id.getSequence());
+            return new Object[] {new StreamId(id.getTime(), id.getSequence()), read.get(), floor.get()};
         });
+        StreamId last = (StreamId) got[0];
+        @SuppressWarnings("unchecked")
+        List<StreamEntry> read = (List<StreamEntry>) got[1];
+        String floor = (String) got[2];
+        if (floor == null || !StreamId.parse(floor).after(from)) {
+            applyEntries(read);
+        }
         awaitApplied(last, redis.timeoutMillis());
         return last;
     }
@@ -233,11 +260,7 @@ public final class ReplicatedLeaderboard implements AutoCloseable {
             throw new NullPointerException("user_id must not be null");
         }
         LogCodec.checkEncodable("user_id", userId);
-        StreamId id = redis.call("append to " + logKey, j -> {
-            StreamEntryID e = j.xadd(logKey, XAddParams.xAddParams(), Map.of("o", origin, "k", "r", "d", userId));
-            return new StreamId(e.getTime(), e.getSequence());
-        });
-        awaitApplied(id, redis.timeoutMillis());
+        StreamId id = appendEntries(List.of(Map.of("o", origin, "k", "r", "d", userId)));
         Boolean removed = removeResults.remove(id);
         return removed != null && removed;
     }
