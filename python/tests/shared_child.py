@@ -9,7 +9,8 @@ and what was acknowledged even when it kills the child with SIGKILL:
     ["ack", id, ...]               Redis took it (ids)
     ["refused", message]           Redis did not take it (SharedUnavailableException)
     ["board", [[rank, id, score, last_update], ...], applied_id]   (reader, on "dump")
-    ["delivered", [stream ids]]    (consumer: recorded *before* the callback returns True)
+    ["delivered", [stream ids], [delivery counts]]   (consumer: recorded *before* the
+                                   callback returns True)
 Readers and consumers also take commands on stdin: "dump", "quit".
 """
 from __future__ import annotations
@@ -109,7 +110,8 @@ def main() -> None:
             @jpype.JOverride
             def deliver(self, batch):
                 ids = [str(e.streamId()) for e in batch]
-                out("delivered", ids)  # "stored" (the parent's log is the database)
+                counts = [int(e.deliveryCount()) for e in batch]
+                out("delivered", ids, counts)  # "stored" (the parent's log is the database)
                 if slow:
                     time.sleep(slow)
                 return True

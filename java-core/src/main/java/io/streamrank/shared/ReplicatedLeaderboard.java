@@ -490,6 +490,15 @@ public final class ReplicatedLeaderboard implements AutoCloseable {
             }
         }
         connected = false;
+        Jedis conn = tailConnection; // one opened while close() ran
+        tailConnection = null;
+        if (conn != null) {
+            try {
+                conn.close();
+            } catch (RuntimeException ignored) {
+                // closing anyway
+            }
+        }
     }
 
     private void applyEntries(List<StreamEntry> entries) {
