@@ -78,6 +78,11 @@ setup() {
 }
 
 run_tests() {
+    if [ -x scripts/ensure_redis.sh ]; then
+        # Starts a throwaway redis-server on loopback for the shared-mode tests, JUnit and
+        # pytest alike (installs it if needed under CI); prints the environment they read.
+        eval "$(scripts/ensure_redis.sh)" || say "Redis unavailable: the shared-mode tests will skip"
+    fi
     say "JUnit (mvn -q test)"
     mvn -B -q test
     if [ -x scripts/ensure_postgres.sh ]; then

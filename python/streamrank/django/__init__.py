@@ -56,6 +56,9 @@ DEFAULTS: dict[str, Any] = {
     "LEADERBOARD_BACKUP_PATH": None,
     "LEADERBOARD_LOADER": None,
     "RESTORE_ON_START": True,
+    # Shared mode (docs/shared_mode.md): "redis://host:port/db" or None; read by streamrank.shared.
+    "SHARED": None,
+    "NAMESPACE": None,
 }
 
 
