@@ -40,7 +40,7 @@ from array import array
 from collections.abc import Mapping
 
 from streamrank import _jvm
-from streamrank._errors import JException, translate
+from streamrank._errors import JException, call as _java_call, translate
 from streamrank._stage import BIG, POSITIONS, Stage
 from streamrank._wire import LATIN1, UTF16, Packer, Unpacker
 
@@ -295,10 +295,7 @@ class Leaderboard:
         limit = min(now + self._horizon, _LAST_DATETIME_SECOND)
         self._future_limit = limit
         if timestamp > limit:
-            try:
-                problem = self._bridge.timestampProblem(timestamp, now)
-            except JException as exc:
-                raise translate(exc) from None
+            problem = _java_call(self._bridge.timestampProblem, timestamp, now)
             raise ValueError(f"{where}timestamp {problem}")
 
     # ----------------------------------------------------------------- updates
@@ -440,7 +437,7 @@ class Leaderboard:
             self._retired.popleft()
         while self._bulk:
             chunk = self._bulk[0]
-            self._java(self._bridge.submitBulk, self._pack_locked(*chunk))
+            _java_call(self._bridge.submitBulk, self._pack_locked(*chunk))
             self._bulk.popleft()
         return self._send_stage_locked(method, self._staged, *args)
 
@@ -450,15 +447,9 @@ class Leaderboard:
         if end > stage.sent:
             ids, points, stamps = zip(*stage.unsent(end))
             length = self._pack_locked(stage.generation, ids, points, stamps, stage.sent)
-        result = self._java(method, length, *args)
+        result = _java_call(method, length, *args)
         stage.sent = end
         return result
-
-    def _java(self, method, *args):
-        try:
-            return method(*args)
-        except JException as exc:
-            raise translate(exc) from None
 
     def _pack_locked(self, generation: int, ids, points, stamps, start: int = 0) -> int:
         """Packs updates (positions ``start...`` of a stage generation, or a bulk chunk whose id
@@ -488,10 +479,7 @@ class Leaderboard:
 
     def _take_reply_locked(self):
         """A reply Java kept aside because it did not fit the io buffer."""
-        try:
-            return bytes(self._bridge.takeReply())
-        except JException as exc:
-            raise translate(exc) from None
+        return bytes(_java_call(self._bridge.takeReply))
 
     # ----------------------------------------------------------------- queries
 
@@ -619,9 +607,9 @@ class Leaderboard:
         with self._crossing():
             self._future_limit = 0  # re-read clock and horizon for updates from here on
             self._call_locked(self._bridge.install, prepared)
-            self._decay_factor = float(self._java(self._bridge.decayFactor))
-            self._max_users = int(self._java(self._bridge.maxUsers))
-            self._horizon = int(self._java(self._bridge.futureHorizon))
+            self._decay_factor = float(_java_call(self._bridge.decayFactor))
+            self._max_users = int(_java_call(self._bridge.maxUsers))
+            self._horizon = int(_java_call(self._bridge.futureHorizon))
             self._future_limit = 0  # another decay factor: another horizon
 
     @staticmethod
