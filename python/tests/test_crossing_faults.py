@@ -354,8 +354,9 @@ def test_a_broken_time_source_fails_its_callers_not_the_staged_events(bad, caplo
 
 # ---------------------------------------------------------------- items 5 and 6: lifecycle
 
-def _jvm_threads() -> int:
-    return int(jpype.JClass("java.lang.management.ManagementFactory").getThreadMXBean().getThreadCount())
+def _jvm_thread_names() -> Counter:
+    mx = jpype.JClass("java.lang.management.ManagementFactory").getThreadMXBean()
+    return Counter(str(i.getThreadName()) for i in mx.getThreadInfo(mx.getAllThreadIds()) if i is not None)
 
 
 def test_closed_processors_leave_no_thread_behind():
@@ -368,12 +369,11 @@ def test_closed_processors_leave_no_thread_behind():
             assert p.close(timeout=WAIT)
 
     churn(5)  # warm-up: JVM service threads, JIT compilers
-    py_before, jvm_before = threading.active_count(), _jvm_threads()
+    py_before, jvm_before = threading.active_count(), _jvm_thread_names()
     churn(40)
     assert threading.active_count() <= py_before
-    # A closed processor's Python threads detach from the JVM before they end; JVM threads
-    # may lag their end by a moment (the OS reaps them), so allow the warm-up's slack only.
-    assert _jvm_threads() <= jvm_before + 2, (jvm_before, _jvm_threads())
+    grew = _jvm_thread_names() - jvm_before
+    assert sum(grew.values()) <= 2, grew
 
 
 class Cog:

@@ -86,6 +86,7 @@ def test_demo_dashboard_live_then_graceful_stop(demo, chromium):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
     base, process, lines, home = demo
@@ -115,7 +116,10 @@ def test_demo_dashboard_live_then_graceful_stop(demo, chromium):
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     try:
         driver.get(base + "/")
-        wait = WebDriverWait(driver, WAIT_S, poll_frequency=0.25)
+        # The page re-renders every second: an element found in one poll may be gone by the
+        # time it is read; the next poll finds the new one.
+        wait = WebDriverWait(driver, WAIT_S, poll_frequency=0.25,
+                             ignored_exceptions=(StaleElementReferenceException,))
         number = lambda el_id: int(driver.find_element(By.ID, el_id).text.replace(",", "") or 0)  # noqa: E731
 
         def rendered(_):
@@ -127,7 +131,10 @@ def test_demo_dashboard_live_then_graceful_stop(demo, chromium):
         wait.until(lambda _: number("kpi-processed") > processed and number("kpi-rows") > rows_shown)
         assert driver.find_element(By.ID, "status-text").text.startswith("live")
         wait.until(lambda _: len(driver.find_elements(By.CSS_SELECTOR, "#leaderboard tbody tr")) == 10)
-        names = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#leaderboard td.member")]
+        # Read in one script: the page re-renders the table every second, so elements found
+        # first and read one by one can go stale in between.
+        names = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#leaderboard td.member'), td => td.innerText.trim())")
         assert all(names) and "Unknown" not in names
         wait.until(lambda _: len(driver.find_elements(By.CSS_SELECTOR, "#channels .bar")) >= 5)
         wait.until(lambda _: driver.find_element(By.CSS_SELECTOR, "#chart-rate path.series").get_attribute("d").count("L") >= 5)

@@ -466,5 +466,17 @@ public final class PackedEventPort {
             processor.shutdown(); // -> STOPPED: also the ingest thread's exit condition
             LockSupport.unpark(ingester); // after the transition: a parked ingester re-checks it
         }
+        // Wait (bounded) for it to end: it only re-checks the state, or finishes a decode. So a
+        // closed processor has no thread left once close() returns, even on a loaded machine.
+        if (Thread.currentThread() != ingester) {
+            try {
+                ingester.join(SHUTDOWN_JOIN_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
+
+    /** The longest {@link #shutdown} waits for the ingest thread to end. */
+    static final long SHUTDOWN_JOIN_MILLIS = 1000;
 }
